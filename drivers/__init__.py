@@ -1,0 +1,1 @@
+"""Device drivers and simulators; knows devices, never tickets (issue 5)."""

@@ -1,0 +1,1 @@
+"""OneDoor hall server: tickets, windows, dispatch and the live hall."""

@@ -1,0 +1,1 @@
+"""The database adapter: tables, engine set-up, repositories, unit of work and read views."""

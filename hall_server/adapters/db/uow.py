@@ -1,0 +1,133 @@
+"""The SQL unit of work: one transaction; events and outbox rows go in with the change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+
+from hall_server.adapters.db import tables as tb
+from hall_server.adapters.db.engine import Database
+from hall_server.adapters.db.repositories import (
+    ConfigCache,
+    SqlCounterRepository,
+    SqlHallRepository,
+    SqlIdempotencyRepository,
+    SqlTicketRepository,
+    SqlWindowRepository,
+)
+from hall_server.domain.events import Event
+from hall_server.protocol import EVENT_TYPES, envelope
+from hall_server.services.unit_of_work import UnitOfWork
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value
+
+
+def next_event_seq(conn: Connection, hall: str) -> int:
+    """Bump and return the hall's event sequence (the row lock orders concurrent writers)."""
+    c = tb.hall_sequences.c
+    row = conn.execute(
+        update(tb.hall_sequences).where(c.hall == hall).values(last_seq=c.last_seq + 1).returning(c.last_seq)
+    ).first()
+    if row is None:
+        raise LookupError(f"hall {hall!r} has no event sequence row; run `onedoor init`")
+    return int(row.last_seq)
+
+
+def store_events(
+    conn: Connection, events: Sequence[Event], now: datetime, tz_of: Callable[[str], Any]
+) -> list[dict[str, Any]]:
+    """Insert events and their outbox rows; return the envelopes, in seq order."""
+    envelopes: list[dict[str, Any]] = []
+    for e in events:
+        seq = next_event_seq(conn, e.hall)
+        event_id = str(uuid.uuid4())
+        wire = EVENT_TYPES[type(e).__name__]
+        data = _jsonable(dict(e.data))
+        conn.execute(
+            insert(tb.events).values(
+                id=event_id, hall=e.hall, seq=seq, type=wire.value, occurred_at=e.occurred_at, data=data
+            )
+        )
+        conn.execute(
+            insert(tb.outbox).values(
+                event_id=event_id, hall=e.hall, seq=seq, status="pending", attempts=0, created_at=now
+            )
+        )
+        occurred = e.occurred_at.astimezone(tz_of(e.hall)).isoformat(timespec="seconds")
+        envelopes.append(envelope(event_id, seq, wire.value, e.hall, occurred, data))
+    return envelopes
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A write transaction on the database (BEGIN IMMEDIATE on SQLite)."""
+
+    def __init__(self, db: Database, cache: ConfigCache, now: Callable[[], datetime]) -> None:
+        super().__init__()
+        self._db = db
+        self._cache = cache
+        self._now = now
+        self._stack: ExitStack | None = None
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
+        stack = ExitStack()
+        stack.enter_context(self._db.writer_lock())
+        try:
+            self._conn = stack.enter_context(self._db.write.connect())
+            self._conn.begin()
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        conn = self._conn
+        self.halls = SqlHallRepository(conn, self._cache)
+        self.tickets = SqlTicketRepository(conn)
+        self.windows = SqlWindowRepository(conn)
+        self.counters = SqlCounterRepository(conn)
+        self.idempotency = SqlIdempotencyRepository(conn, self._now)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._stack is not None:
+                self._stack.close()
+                self._stack = None
+            self._conn = None
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection (for adapters that share the transaction)."""
+        assert self._conn is not None, "unit of work not entered"
+        return self._conn
+
+    def _tz(self, hall: str) -> Any:
+        cfg = self.halls.config(hall)
+        assert cfg is not None
+        return cfg.tz
+
+    def _commit(self, events: Sequence[Event]) -> list[dict[str, Any]]:
+        conn = self.connection
+        envelopes = store_events(conn, events, self._now(), self._tz)
+        conn.commit()
+        return envelopes
+
+    def rollback(self) -> None:
+        """Roll back whatever is not committed."""
+        if self._conn is not None and self._conn.in_transaction():
+            self._conn.rollback()

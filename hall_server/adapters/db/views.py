@@ -1,0 +1,196 @@
+"""Read-side views: what GET endpoints and live snapshots return, straight from SQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from hall_server.adapters.db import tables as tb
+from hall_server.adapters.db.engine import Database
+from hall_server.adapters.db.repositories import (
+    ConfigCache,
+    SqlHallRepository,
+    SqlTicketRepository,
+    SqlWindowRepository,
+)
+from hall_server.adapters.hall_config import dump_hall_config
+from hall_server.domain.errors import NotFound
+from hall_server.domain.hall import HallConfig
+from hall_server.domain.tickets import Ticket, TicketStatus
+from hall_server.services.handlers import HandlerContext, resource
+from hall_server.services.presenters import rfc3339, window_public
+
+RECENT_CALLS = 10
+
+
+class _Reader:
+    """Repositories over one read connection (duck-types services' Repositories)."""
+
+    def __init__(self, conn: Connection, cache: ConfigCache) -> None:
+        self.conn = conn
+        self.halls = SqlHallRepository(conn, cache)
+        self.tickets = SqlTicketRepository(conn)
+        self.windows = SqlWindowRepository(conn)
+
+
+class HallViews:
+    """Queries for the API and the live snapshot; never writes."""
+
+    def __init__(self, db: Database, cache: ConfigCache, context: HandlerContext,
+                 now: Callable[[], datetime]) -> None:
+        self._db = db
+        self._cache = cache
+        self._ctx = context
+        self._now = now
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[_Reader]:
+        with self._db.read.connect() as conn, conn.begin():
+            yield _Reader(conn, self._cache)
+
+    def _config(self, r: _Reader, hall: str) -> HallConfig:
+        cfg = r.halls.config(hall)
+        if cfg is None:
+            raise NotFound(f"没有编号为 {hall} 的大厅。No hall with code '{hall}'.")
+        return cfg
+
+    # ---------------------------------------------------------------- halls
+
+    def halls(self) -> list[dict[str, Any]]:
+        """Every hall: code, name, level, timezone."""
+        with self._read() as r:
+            rows = r.conn.execute(
+                select(tb.halls.c.code, tb.halls.c.name, tb.halls.c.level, tb.halls.c.timezone)
+                .order_by(tb.halls.c.code)
+            ).all()
+        return [{"code": x.code, "name": x.name, "level": x.level, "timezone": x.timezone} for x in rows]
+
+    def hall_config(self, hall: str) -> HallConfig:
+        """The hall's configuration (NotFound for an unknown hall)."""
+        with self._read() as r:
+            return self._config(r, hall)
+
+    def categories(self, hall: str) -> list[dict[str, Any]]:
+        """The hall's categories."""
+        cfg = self.hall_config(hall)
+        return [{"code": c.code, "name": c.name, "name_en": c.name_en, "prefix": c.prefix}
+                for c in cfg.categories]
+
+    def items(self, hall: str, q: str | None = None) -> list[dict[str, Any]]:
+        """Service items with their standard elements, optionally filtered by `q`."""
+        cfg = self.hall_config(hall)
+        items = dump_hall_config(cfg)["items"]
+        if q:
+            needle = q.strip().lower()
+            items = [
+                i for i in items
+                if needle in i["name"].lower() or needle in i["code"].lower()
+                or needle in (i.get("pinyin") or "")
+            ]
+        return items
+
+    # ---------------------------------------------------------------- windows and queue
+
+    def windows(self, hall: str) -> list[dict[str, Any]]:
+        """Every window with status, staff and current ticket."""
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            out = []
+            for w in r.windows.list(hall):
+                current = r.tickets.get(w.current_ticket) if w.current_ticket else None
+                out.append(window_public(w, cfg.tz, current))
+            return out
+
+    def queue(self, hall: str) -> dict[str, Any]:
+        """Waiting counts and longest waits per category, and the latest calls."""
+        now = self._now()
+        t = tb.tickets.c
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            stats = {
+                row.category: (row.n, row.oldest)
+                for row in r.conn.execute(
+                    select(t.category, func.count().label("n"), func.min(t.order_at).label("oldest"))
+                    .where(t.hall == hall, t.status == TicketStatus.WAITING.value)
+                    .group_by(t.category)
+                ).all()
+            }
+            calls = r.conn.execute(
+                select(t.number, t.window, t.called_at, t.category)
+                .where(t.hall == hall, t.called_at.is_not(None), t.window.is_not(None))
+                .order_by(t.called_at.desc())
+                .limit(RECENT_CALLS)
+            ).all()
+        categories = []
+        for c in cfg.categories:
+            n, oldest = stats.get(c.code, (0, None))
+            # `oldest` comes back naive from an aggregate on SQLite; it is UTC.
+            if oldest is not None and isinstance(oldest, str):
+                oldest = datetime.fromisoformat(oldest)
+            if oldest is not None and oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            longest = max(0, round((now - oldest).total_seconds())) if oldest is not None else 0
+            categories.append({"code": c.code, "name": c.name, "waiting": int(n), "longest_wait_s": longest})
+        return {
+            "categories": categories,
+            "recent_calls": [
+                {"number": x.number, "window": x.window, "category": x.category,
+                 "called_at": rfc3339(x.called_at, cfg.tz)}
+                for x in calls
+            ],
+        }
+
+    # ---------------------------------------------------------------- tickets
+
+    def _present(self, r: _Reader, t: Ticket) -> dict[str, Any]:
+        return resource(r, self._ctx, self._config(r, t.hall), t)
+
+    def ticket(self, ticket_id: str) -> tuple[str, dict[str, Any]]:
+        """(hall, body) of a ticket by id."""
+        with self._read() as r:
+            t = r.tickets.get(ticket_id)
+            if t is None:
+                raise NotFound("没有找到该号票。No such ticket.")
+            return t.hall, self._present(r, t)
+
+    def ticket_by_token(self, token: str) -> dict[str, Any]:
+        """A ticket by its status-page token (the visitor's own page)."""
+        with self._read() as r:
+            t = r.tickets.by_token(token)
+            if t is None:
+                raise NotFound("没有找到该号票。No such ticket.")
+            return self._present(r, t)
+
+    # ---------------------------------------------------------------- events
+
+    def events_after(self, hall: str, after: int, limit: int) -> list[dict[str, Any]]:
+        """The hall's events with seq > after, in order."""
+        e = tb.events.c
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            rows = r.conn.execute(
+                select(tb.events).where(e.hall == hall, e.seq > after).order_by(e.seq).limit(limit)
+            ).all()
+        return [
+            {"id": x.id, "seq": x.seq, "type": x.type, "hall": x.hall,
+             "occurred_at": rfc3339(x.occurred_at, cfg.tz), "data": x.data}
+            for x in rows
+        ]
+
+    def last_seq(self, hall: str) -> int:
+        """The hall's latest event seq (0 before the first event)."""
+        with self._read() as r:
+            self._config(r, hall)
+            v = r.conn.execute(
+                select(tb.hall_sequences.c.last_seq).where(tb.hall_sequences.c.hall == hall)
+            ).scalar_one_or_none()
+        return int(v or 0)
+
+    def snapshot(self, hall: str) -> dict[str, Any]:
+        """`{"seq", "queue", "windows"}` for a live client that (re)connects."""
+        seq = self.last_seq(hall)
+        return {"seq": seq, "queue": self.queue(hall), "windows": self.windows(hall)}

@@ -1,0 +1,78 @@
+"""Composition root: settings -> a container of the bus, views, auth and live publisher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hall_server.adapters.auth import AuthService, LoginPolicy
+from hall_server.adapters.db.engine import Database, open_database
+from hall_server.adapters.db.repositories import ConfigCache
+from hall_server.adapters.db.schema import load_hall, upgrade
+from hall_server.adapters.db.uow import SqlUnitOfWork
+from hall_server.adapters.db.views import HallViews
+from hall_server.adapters.hall_config import default_config_path, load_hall_config
+from hall_server.domain.hall import HallConfig
+from hall_server.services.bus import MessageBus
+from hall_server.services.handlers import HandlerContext
+from hall_server.services.ports import Clock, LivePublisher, NullLivePublisher, SystemClock
+from hall_server.settings import Settings
+
+
+class ForwardingPublisher:
+    """A LivePublisher whose target is plugged in later (the web app's Socket.IO server)."""
+
+    def __init__(self) -> None:
+        self.target: LivePublisher = NullLivePublisher()
+
+    def publish(self, envelopes: Any) -> None:
+        """Forward to the current target."""
+        self.target.publish(envelopes)
+
+
+@dataclass
+class Container:
+    """Everything a process of the hall server uses, built once."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    bus: MessageBus
+    views: HallViews
+    auth: AuthService
+    live: ForwardingPublisher
+
+    def init_database(self, config_path: Path | None = None) -> dict[str, Any]:
+        """Create or migrate the schema and load a hall configuration (default: the example hall)."""
+        path = config_path or default_config_path()
+        cfg: HallConfig = load_hall_config(path)
+        upgrade(self.db)
+        counts = load_hall(self.db, cfg, self.clock.now())
+        return {"hall": cfg.code, "name": cfg.name, "path": str(path), "categories": len(cfg.categories),
+                "windows": len(cfg.windows), "items": len(cfg.items), **counts}
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None, live: LivePublisher | None = None) -> Container:
+    """Build the container for one process."""
+    clock = clock or SystemClock()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = open_database(settings.database_url, pool_size=min(max(settings.threads // 2, 8), 64))
+    cache = ConfigCache()
+    forwarding = ForwardingPublisher()
+    if live is not None:
+        forwarding.target = live
+    context = HandlerContext(
+        now=clock.now,
+        applicant_secret=settings.secret_key,
+        always_open=settings.always_open,
+        status_url_base=settings.status_url_base,
+    )
+    bus = MessageBus(lambda: SqlUnitOfWork(db, cache, clock.now), context, forwarding)
+    views = HallViews(db, cache, context, clock.now)
+    auth = AuthService(db, clock.now, LoginPolicy(token_ttl_s=settings.token_ttl_s, password_method=settings.password_hash))
+    return Container(settings=settings, db=db, clock=clock, bus=bus, views=views, auth=auth, live=forwarding)

@@ -1,0 +1,1 @@
+"""Pure hall rules: standard library only, no I/O, time passed in."""

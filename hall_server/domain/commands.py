@@ -1,0 +1,125 @@
+"""Commands: what a caller asks the hall to do (imperative, immutable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hall_server.domain.actors import Actor
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """An identity document as presented (the full number never leaves the handler)."""
+
+    id_type: str
+    id_number: str
+    name: str | None = None
+
+    def __repr__(self) -> str:  # never let a full number reach a log through repr()
+        return f"Applicant(id_type={self.id_type!r}, id_number=<hidden>)"
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of every command; `actor` is who asks."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class IssueTicket(Command):
+    """Issue a ticket for a category or a service item."""
+
+    hall: str
+    channel: str
+    category: str | None = None
+    item: str | None = None
+    applicant: Applicant | None = None
+    priority_group: str | None = None
+    idempotency_key: str | None = None
+    request_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class CallNext(Command):
+    """Call the next ticket to a window."""
+
+    hall: str
+    window: int
+
+
+@dataclass(frozen=True)
+class TicketCommand(Command):
+    """A move on one ticket."""
+
+    ticket_id: str
+
+
+@dataclass(frozen=True)
+class RecallTicket(TicketCommand):
+    """Call the ticket again (重呼)."""
+
+
+@dataclass(frozen=True)
+class StartService(TicketCommand):
+    """The visitor arrived: start serving."""
+
+
+@dataclass(frozen=True)
+class FinishService(TicketCommand):
+    """Service ended with an outcome."""
+
+    outcome: str = "completed"
+
+
+@dataclass(frozen=True)
+class MarkNoShow(TicketCommand):
+    """The visitor did not come (过号)."""
+
+
+@dataclass(frozen=True)
+class RequeueTicket(TicketCommand):
+    """A missed visitor came back."""
+
+
+@dataclass(frozen=True)
+class TransferTicket(TicketCommand):
+    """Send the ticket to another category or window."""
+
+    category: str | None = None
+    window: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelTicket(TicketCommand):
+    """Void a waiting ticket."""
+
+
+@dataclass(frozen=True)
+class WindowCommand(Command):
+    """A move on one window."""
+
+    hall: str
+    window: int
+
+
+@dataclass(frozen=True)
+class OpenWindow(WindowCommand):
+    """Open the window (staff sign in)."""
+
+
+@dataclass(frozen=True)
+class PauseWindow(WindowCommand):
+    """Pause the window with a reason (暂停服务)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ResumeWindow(WindowCommand):
+    """Resume a paused window."""
+
+
+@dataclass(frozen=True)
+class CloseWindow(WindowCommand):
+    """Close the window (staff sign out)."""

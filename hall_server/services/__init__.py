@@ -1,0 +1,1 @@
+"""Use cases: command handlers, the message bus, the unit-of-work and port interfaces."""

@@ -1,0 +1,461 @@
+"""Command handlers: one use case each, one unit of work each, events recorded in it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hall_server.domain import commands as c
+from hall_server.domain import events as ev
+from hall_server.domain.actors import Actor, Role
+from hall_server.domain.dispatch import Candidate, DispatchPolicy, choose_next
+from hall_server.domain.errors import (
+    ConcurrentUpdate,
+    Forbidden,
+    HallClosed,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NoOpenWindow,
+    NotFound,
+    TicketLimit,
+    UnknownCategory,
+    UnknownItem,
+    UnknownWindow,
+    WindowBusy,
+)
+from hall_server.domain.hall import PRIORITY_GROUPS, HallConfig, RequeuePosition
+from hall_server.domain.identity import (
+    IdType,
+    applicant_key,
+    mask_id_number,
+    normalize_resident_id,
+    normalize_uscc,
+)
+from hall_server.domain.numbering import business_date, format_number
+from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
+from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
+from hall_server.domain.windows import Window, WindowMove, WindowStatus
+from hall_server.services.presenters import ticket_public, ticket_resource, window_public
+from hall_server.services.unit_of_work import Repositories, StoredResponse, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CLAIM_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What handlers need besides the unit of work."""
+
+    now: Callable[[], datetime]
+    applicant_secret: bytes
+    always_open: bool
+    status_url_base: str
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _hall(uow: UnitOfWork, code: str) -> HallConfig:
+    cfg = uow.halls.config(code)
+    if cfg is None:
+        raise NotFound(f"没有编号为 {code} 的大厅。No hall with code '{code}'.")
+    return cfg
+
+
+def _window(uow: UnitOfWork, hall: str, number: int) -> Window:
+    w = uow.windows.get(hall, number)
+    if w is None:
+        raise UnknownWindow(f"没有{number}号窗口。Hall '{hall}' has no window {number}.")
+    return w
+
+
+def _ticket(uow: UnitOfWork, actor: Actor, ticket_id: str) -> Ticket:
+    t = uow.tickets.get(ticket_id)
+    if t is None or not actor.sees_hall(t.hall):
+        raise NotFound("没有找到该号票。No such ticket.")
+    return t
+
+
+def status_url(ctx: HandlerContext, t: Ticket) -> str:
+    """The visitor's own status page, the target of the ticket's QR code."""
+    return f"{ctx.status_url_base.rstrip('/')}/t/{t.token}"
+
+
+def _candidate(t: Ticket) -> Candidate:
+    return Candidate(
+        ticket_id=t.id,
+        category=t.category,
+        order_at=t.order_at,
+        priority=t.priority_group is not None,
+        appointment=t.appointment,
+        target_window=t.target_window,
+    )
+
+
+def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket) -> tuple[int | None, int | None]:
+    """Position (1 = next) and estimated wait of a waiting ticket; (None, None) otherwise."""
+    if t.status is not TicketStatus.WAITING:
+        return None, None
+    position = uow.tickets.position(t)
+    windows = uow.windows.list(t.hall)
+    if t.target_window is not None:
+        open_windows = 1
+    else:
+        open_windows = sum(
+            1 for w in windows if w.status is WindowStatus.OPEN and t.category in w.categories
+        )
+    mean = rolling_mean_service_s(
+        uow.tickets.recent_service_durations(t.hall, t.category, cfg.rules.service_time_window),
+        cfg.rules.default_service_time_s,
+    )
+    return position, estimate_wait_s(position - 1, open_windows, mean)
+
+
+def resource(uow: Repositories, ctx: HandlerContext, cfg: HallConfig, t: Ticket) -> dict[str, Any]:
+    """The full API body of a ticket, computed inside the current unit of work."""
+    position, wait = estimate_for(uow, cfg, t)
+    return ticket_resource(t, cfg.tz, position=position, estimated_wait_s=wait, status_url=status_url(ctx, t))
+
+
+def _save_ticket(uow: UnitOfWork, t: Ticket, before_version: int) -> None:
+    if not uow.tickets.update(t, before_version):
+        raise ConcurrentUpdate("号票刚被他人修改，请刷新后重试。The ticket changed meanwhile: reload and retry.")
+
+
+def _save_window(uow: UnitOfWork, w: Window, before_version: int) -> None:
+    if not uow.windows.update(w, before_version):
+        raise ConcurrentUpdate("窗口状态刚被他人修改，请刷新后重试。The window changed meanwhile: reload and retry.")
+
+
+def _release_window(uow: UnitOfWork, t: Ticket, window: int | None) -> None:
+    """Free the window that held the ticket (finish, no-show, transfer)."""
+    if window is None:
+        return
+    w = uow.windows.get(t.hall, window)
+    if w is not None and w.current_ticket == t.id:
+        before = w.version
+        w.current_ticket = None
+        w.version += 1
+        _save_window(uow, w, before)
+
+
+def _check_operator(actor: Actor, t: Ticket, uow: UnitOfWork) -> None:
+    """Only the staff of the ticket's window (or a manager) move a called or serving ticket."""
+    if t.window is None:
+        if actor.runs_hall(t.hall) or (actor.role is Role.STAFF and actor.hall == t.hall):
+            return
+        raise Forbidden("无权操作该号票。You may not act on this ticket.")
+    w = uow.windows.get(t.hall, t.window)
+    if not actor.may_operate_window(t.hall, t.window, w.staff if w else None):
+        raise Forbidden(f"只有{t.window}号窗口的工作人员可以操作该号票。Only window {t.window}'s staff may do this.")
+
+
+# ---------------------------------------------------------------- issuing
+
+
+def _applicant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime, secret: bytes) -> tuple[str, str] | None:
+    """(keyed hash, masked form) of the applicant, after checking the number."""
+    a = cmd.applicant
+    if a is None:
+        return None
+    if a.id_type == IdType.RESIDENT_ID:
+        value = normalize_resident_id(a.id_number, today=cfg.local(now).date())
+    elif a.id_type == IdType.USCC:
+        value = normalize_uscc(a.id_number).value
+        # A failed check on a legacy code is a warning for staff (issue 3); the shape is valid.
+    else:
+        raise InvalidInput(f"不支持的证件类型 {a.id_type!r}。Unsupported id_type.")
+    return applicant_key(secret, a.id_type, value), mask_id_number(value)
+
+
+def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Number a new ticket and store it with its event; replay a remembered response."""
+    if not cmd.actor.sees_hall(cmd.hall):
+        raise Forbidden("无权在该大厅取号。You may not issue tickets in this hall.")
+    scope = f"{cmd.hall}:tickets"
+    if cmd.idempotency_key:
+        stored = uow.idempotency.get(scope, cmd.idempotency_key)
+        if stored is not None:
+            if stored.fingerprint != cmd.request_fingerprint:
+                raise IdempotencyKeyReused(
+                    "同一个 Idempotency-Key 用在了不同的请求上。This Idempotency-Key was used with a different body."
+                )
+            return stored.body
+    cfg = _hall(uow, cmd.hall)
+    now = ctx.now()
+    item = None
+    if cmd.item is not None:
+        item = cfg.item(cmd.item)
+        if item is None:
+            raise UnknownItem(f"没有编码为 {cmd.item} 的事项。No service item '{cmd.item}'.")
+    category_code = cmd.category or (item.category if item else None)
+    if category_code is None:
+        raise InvalidInput("请选择业务类别或事项。Give a category or an item.")
+    category = cfg.category(category_code)
+    if category is None:
+        raise UnknownCategory(f"没有类别 {category_code}。No category '{category_code}'.")
+    if item is not None and cmd.category is not None and item.category != cmd.category:
+        raise InvalidInput(
+            f"事项 {item.code} 属于类别 {item.category}，不属于 {cmd.category}。"
+            f"Item {item.code} belongs to category {item.category}."
+        )
+    try:
+        channel = Channel(cmd.channel)
+    except ValueError:
+        raise InvalidInput(f"未知的取号渠道 {cmd.channel!r}。Unknown channel.")
+    if cmd.priority_group is not None and cmd.priority_group not in PRIORITY_GROUPS:
+        raise InvalidInput(f"未知的优先群体 {cmd.priority_group!r}。Unknown priority group.")
+    applicant = _applicant(cmd, cfg, now, ctx.applicant_secret)
+    if not cfg.is_open(now, always_open=ctx.always_open):
+        raise HallClosed("大厅现在不在办公时间内，请在办公时间前来。The hall is closed now.")
+    windows = uow.windows.list(cmd.hall)
+    staffed = [
+        w for w in windows if w.status is not WindowStatus.CLOSED and category.code in w.categories
+    ]
+    if not staffed:
+        raise NoOpenWindow(
+            f"“{category.name}”目前没有开放的窗口，请咨询导服台。No open window serves {category.code} now."
+        )
+    day = business_date(now, cfg.tz)
+    if applicant is not None:
+        limit = cfg.rules.tickets_per_person_per_day
+        if uow.tickets.issued_count(cmd.hall, applicant[0], day) >= limit:
+            raise TicketLimit(
+                f"每人每天最多取号{limit}次，今天的次数已用完。The daily limit of {limit} tickets is reached."
+            )
+    seq = uow.counters.next_seq(cmd.hall, category.prefix, day)
+    t = Ticket(
+        id=str(uuid.uuid4()),
+        hall=cmd.hall,
+        number=format_number(category.prefix, seq),
+        business_date=day.isoformat(),
+        category=category.code,
+        item=item.code if item else None,
+        channel=channel,
+        issued_at=now,
+        order_at=now,
+        token=secrets.token_urlsafe(16),
+        priority_group=cmd.priority_group,
+        applicant_key=applicant[0] if applicant else None,
+        applicant_masked=applicant[1] if applicant else None,
+    )
+    uow.tickets.add(t)
+    body = resource(uow, ctx, cfg, t)
+    uow.record(ev.TicketIssued(t.hall, now, {
+        "ticket": ticket_public(t, cfg.tz),
+        "position": body["position"],
+        "estimated_wait_s": body["estimated_wait_s"],
+    }))
+    if cmd.idempotency_key:
+        uow.idempotency.put(scope, cmd.idempotency_key, StoredResponse(cmd.request_fingerprint or "", 201, body))
+    uow.commit()
+    return body
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def call_next(cmd: c.CallNext, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any] | None:
+    """Claim the next ticket for a window; None when nothing waits that it serves."""
+    cfg = _hall(uow, cmd.hall)
+    w = _window(uow, cmd.hall, cmd.window)
+    if not cmd.actor.may_operate_window(cmd.hall, cmd.window, w.staff):
+        raise Forbidden(f"只有{cmd.window}号窗口的工作人员可以叫号。Only window {cmd.window}'s staff may call.")
+    w.check_can_call()
+    now = ctx.now()
+    policy = DispatchPolicy(cfg.rules.priority_ratio, cfg.rules.escalate_after_s)
+    depth = sum(cfg.rules.priority_ratio)
+    for _ in range(CLAIM_ATTEMPTS):
+        waiting = uow.tickets.waiting_candidates(cmd.hall, w.categories, w.number)
+        flags = {cat: uow.tickets.recent_priority_flags(cmd.hall, cat, depth) for cat in w.categories}
+        choice = choose_next(w.number, w.categories, waiting, flags, policy, now)
+        if choice is None:
+            return None
+        t = uow.tickets.get(choice.ticket_id)
+        if t is None or t.status is not TicketStatus.WAITING:
+            continue
+        before = t.version
+        t.call(w.number, now)
+        if uow.tickets.update(t, before):
+            break
+    else:
+        raise ConcurrentUpdate("叫号冲突，请重试。Too many concurrent calls: try again.")
+    before = w.version
+    w.current_ticket = t.id
+    w.version += 1
+    if not uow.windows.update(w, before):
+        # Another call at the same window won the race: this one must not take a ticket.
+        raise WindowBusy(f"{cmd.window}号窗口刚刚叫了号。Window {cmd.window} has just called a ticket.")
+    uow.record(ev.TicketCalled(t.hall, now, {"ticket": ticket_public(t, cfg.tz), "window": w.number,
+                                             "window_name": w.name, "staff": w.staff}))
+    body = resource(uow, ctx, cfg, t)
+    uow.commit()
+    return body
+
+
+def recall_ticket(cmd: c.RecallTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Call a called ticket again (重呼), within the hall's recall limit."""
+    t = _ticket(uow, cmd.actor, cmd.ticket_id)
+    cfg = _hall(uow, t.hall)
+    _check_operator(cmd.actor, t, uow)
+    now = ctx.now()
+    before = t.version
+    t.recall(now, cfg.rules.recalls_before_no_show)
+    _save_ticket(uow, t, before)
+    uow.record(ev.TicketRecalled(t.hall, now, {"ticket": ticket_public(t, cfg.tz), "window": t.window,
+                                               "recall_count": t.recall_count}))
+    body = resource(uow, ctx, cfg, t)
+    uow.commit()
+    return body
+
+
+def _simple_move(
+    cmd: c.TicketCommand,
+    uow: UnitOfWork,
+    ctx: HandlerContext,
+    apply: Callable[[Ticket, datetime, HallConfig], None],
+    event: type[ev.Event],
+    release: bool,
+    extra: Callable[[Ticket], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    t = _ticket(uow, cmd.actor, cmd.ticket_id)
+    cfg = _hall(uow, t.hall)
+    _check_operator(cmd.actor, t, uow)
+    now = ctx.now()
+    before = t.version
+    held_by = t.window
+    apply(t, now, cfg)
+    _save_ticket(uow, t, before)
+    if release:
+        _release_window(uow, t, held_by)
+    data: dict[str, Any] = {"ticket": ticket_public(t, cfg.tz), "window": held_by}
+    if extra:
+        data.update(extra(t))
+    uow.record(event(t.hall, now, data))
+    body = resource(uow, ctx, cfg, t)
+    uow.commit()
+    return body
+
+
+def start_service(cmd: c.StartService, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """The visitor arrived at the window."""
+    return _simple_move(cmd, uow, ctx, lambda t, now, cfg: t.start(now), ev.TicketStarted, False)
+
+
+def finish_service(cmd: c.FinishService, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Service ended with an outcome; the window is free again."""
+    try:
+        outcome = Outcome(cmd.outcome)
+    except ValueError:
+        raise InvalidInput(
+            f"未知的办结结果 {cmd.outcome!r}。outcome must be one of: {', '.join(o.value for o in Outcome)}."
+        )
+
+    def extra(t: Ticket) -> dict[str, Any]:
+        service_s = (t.finished_at - t.started_at).total_seconds() if t.finished_at and t.started_at else None
+        wait_s = (t.called_at - t.issued_at).total_seconds() if t.called_at else None
+        return {"outcome": outcome.value, "service_s": round(service_s) if service_s is not None else None,
+                "wait_s": round(wait_s) if wait_s is not None else None}
+
+    return _simple_move(cmd, uow, ctx, lambda t, now, cfg: t.finish(outcome, now), ev.TicketFinished, True, extra)
+
+
+def mark_no_show(cmd: c.MarkNoShow, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """The visitor did not come after the calls (过号)."""
+    return _simple_move(cmd, uow, ctx, lambda t, now, cfg: t.no_show(now), ev.TicketMissed, True)
+
+
+def requeue_ticket(cmd: c.RequeueTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """A missed visitor came back: waiting again, where the hall's rules put them."""
+
+    def apply(t: Ticket, now: datetime, cfg: HallConfig) -> None:
+        t.requeue(now, to_tail=cfg.rules.requeue_to is RequeuePosition.TAIL)
+
+    return _simple_move(cmd, uow, ctx, apply, ev.TicketRequeued, False)
+
+
+def transfer_ticket(cmd: c.TransferTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Send a ticket to another category or window, keeping its original place."""
+    from_category: list[str] = []
+
+    def apply(t: Ticket, now: datetime, cfg: HallConfig) -> None:
+        if cmd.category is not None and cfg.category(cmd.category) is None:
+            raise UnknownCategory(f"没有类别 {cmd.category}。No category '{cmd.category}'.")
+        if cmd.window is not None:
+            target = uow.windows.get(t.hall, cmd.window)
+            if target is None:
+                raise UnknownWindow(f"没有{cmd.window}号窗口。No window {cmd.window}.")
+            category = cmd.category or t.category
+            if category not in target.categories:
+                raise InvalidInput(
+                    f"{cmd.window}号窗口不办理类别 {category} 的业务。Window {cmd.window} does not serve {category}."
+                )
+        from_category.append(t.category)
+        t.transfer(now, category=cmd.category, window=cmd.window)
+
+    return _simple_move(
+        cmd, uow, ctx, apply, ev.TicketTransferred, True,
+        lambda t: {"from_category": from_category[0], "to_category": t.category, "to_window": t.target_window},
+    )
+
+
+def cancel_ticket(cmd: c.CancelTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Void a waiting ticket."""
+    return _simple_move(cmd, uow, ctx, lambda t, now, cfg: t.cancel(now), ev.TicketCancelled, False)
+
+
+# ---------------------------------------------------------------- windows
+
+_WINDOW_MOVES: dict[type[c.WindowCommand], tuple[WindowMove, type[ev.Event]]] = {
+    c.OpenWindow: (WindowMove.OPEN, ev.WindowOpened),
+    c.PauseWindow: (WindowMove.PAUSE, ev.WindowPaused),
+    c.ResumeWindow: (WindowMove.RESUME, ev.WindowResumed),
+    c.CloseWindow: (WindowMove.CLOSE, ev.WindowClosed),
+}
+
+
+def move_window(cmd: c.WindowCommand, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Open, pause, resume or close a window; a move that changes nothing records nothing."""
+    cfg = _hall(uow, cmd.hall)
+    w = _window(uow, cmd.hall, cmd.window)
+    move, event = _WINDOW_MOVES[type(cmd)]
+    if move is WindowMove.OPEN:
+        allowed = cmd.actor.may_open_window(cmd.hall, cmd.window)
+    else:
+        allowed = cmd.actor.may_operate_window(cmd.hall, cmd.window, w.staff)
+    if not allowed:
+        raise Forbidden(f"无权操作{cmd.window}号窗口。You may not operate window {cmd.window}.")
+    now = ctx.now()
+    before = w.version
+    staff = cmd.actor.name if cmd.actor.role is Role.STAFF else None
+    changed = w.apply(move, now, reason=getattr(cmd, "reason", None), staff=staff)
+    current = uow.tickets.get(w.current_ticket) if w.current_ticket else None
+    body = window_public(w, cfg.tz, current)
+    if changed:
+        _save_window(uow, w, before)
+        uow.record(event(w.hall, now, {"window": body}))
+        uow.commit()
+    return body
+
+
+HANDLERS: dict[type[c.Command], Callable[[Any, UnitOfWork, HandlerContext], Any]] = {
+    c.IssueTicket: issue_ticket,
+    c.CallNext: call_next,
+    c.RecallTicket: recall_ticket,
+    c.StartService: start_service,
+    c.FinishService: finish_service,
+    c.MarkNoShow: mark_no_show,
+    c.RequeueTicket: requeue_ticket,
+    c.TransferTicket: transfer_ticket,
+    c.CancelTicket: cancel_ticket,
+    c.OpenWindow: move_window,
+    c.PauseWindow: move_window,
+    c.ResumeWindow: move_window,
+    c.CloseWindow: move_window,
+}

@@ -1,0 +1,72 @@
+"""Plain-JSON shapes of domain objects, as API.md and the events carry them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hall_server.domain.tickets import Ticket, TicketStatus
+from hall_server.domain.windows import Window
+
+
+def rfc3339(instant: datetime | None, tz: ZoneInfo) -> str | None:
+    """An aware instant as RFC 3339 in the hall's time zone (`2026-11-29T09:05:00+08:00`)."""
+    if instant is None:
+        return None
+    return instant.astimezone(tz).isoformat(timespec="seconds")
+
+
+def ticket_public(t: Ticket, tz: ZoneInfo) -> dict[str, Any]:
+    """A ticket's fields that anyone may see: no token, applicant masked only."""
+    return {
+        "id": t.id,
+        "number": t.number,
+        "hall": t.hall,
+        "category": t.category,
+        "item": t.item,
+        "channel": t.channel.value,
+        "status": t.status.value,
+        "priority_group": t.priority_group,
+        "appointment": t.appointment,
+        "applicant": t.applicant_masked,
+        "window": t.window,
+        "target_window": t.target_window,
+        "issued_at": rfc3339(t.issued_at, tz),
+        "called_at": rfc3339(t.called_at, tz),
+        "started_at": rfc3339(t.started_at, tz),
+        "finished_at": rfc3339(t.finished_at, tz),
+        "outcome": t.outcome.value if t.outcome else None,
+        "recall_count": t.recall_count,
+    }
+
+
+def ticket_resource(
+    t: Ticket, tz: ZoneInfo, *, position: int | None, estimated_wait_s: int | None, status_url: str
+) -> dict[str, Any]:
+    """The ticket as the API returns it: public fields plus position, estimate and status URL."""
+    body = ticket_public(t, tz)
+    waiting = t.status is TicketStatus.WAITING
+    body["position"] = position if waiting else None
+    body["estimated_wait_s"] = estimated_wait_s if waiting else None
+    body["status_url"] = status_url
+    return body
+
+
+def window_public(w: Window, tz: ZoneInfo, current: Ticket | None) -> dict[str, Any]:
+    """A window as GET .../windows returns it."""
+    return {
+        "number": w.number,
+        "name": w.name,
+        "categories": list(w.categories),
+        "status": w.status.value,
+        "pause_reason": w.pause_reason,
+        "staff": w.staff,
+        "status_since": rfc3339(w.status_since, tz),
+        "current_ticket": (
+            {"id": current.id, "number": current.number, "status": current.status.value,
+             "category": current.category, "called_at": rfc3339(current.called_at, tz)}
+            if current is not None
+            else None
+        ),
+    }

@@ -1,0 +1,155 @@
+"""The abstract unit of work and the repository interfaces the handlers use."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from hall_server.domain.dispatch import Candidate
+from hall_server.domain.events import Event
+from hall_server.domain.hall import HallConfig
+from hall_server.domain.tickets import Ticket
+from hall_server.domain.windows import Window
+
+
+class DuplicateKey(Exception):
+    """A concurrent request stored the same idempotency key first; the bus retries."""
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response remembered under an Idempotency-Key."""
+
+    fingerprint: str
+    status: int
+    body: dict[str, Any]
+
+
+class HallRepository(Protocol):
+    """Hall configurations, as loaded into the database."""
+
+    def config(self, hall: str) -> HallConfig | None:
+        """The hall's configuration, or None for an unknown hall."""
+        ...
+
+
+class TicketRepository(Protocol):
+    """Tickets and the queries dispatch and estimates need."""
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """One ticket by id."""
+        ...
+
+    def add(self, ticket: Ticket) -> None:
+        """Insert a new ticket."""
+        ...
+
+    def update(self, ticket: Ticket, expected_version: int) -> bool:
+        """Write a changed ticket if nobody changed it since `expected_version`."""
+        ...
+
+    def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
+        """Waiting tickets of these categories plus those transferred to this window."""
+        ...
+
+    def position(self, ticket: Ticket) -> int:
+        """1-based position of a waiting ticket in its queue."""
+        ...
+
+    def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:
+        """Whether each of the category's most recent calls went to a priority ticket, newest first."""
+        ...
+
+    def issued_count(self, hall: str, applicant_key: str, business_date: date) -> int:
+        """Tickets a person got in the hall on a day (cancelled ones included)."""
+        ...
+
+    def recent_service_durations(self, hall: str, category: str, limit: int) -> list[float]:
+        """Durations in seconds of the category's most recent services."""
+        ...
+
+
+class WindowRepository(Protocol):
+    """Windows' live state."""
+
+    def get(self, hall: str, number: int) -> Window | None:
+        """One window."""
+        ...
+
+    def list(self, hall: str) -> list[Window]:
+        """All windows of a hall, by number."""
+        ...
+
+    def update(self, window: Window, expected_version: int) -> bool:
+        """Write a changed window if nobody changed it since `expected_version`."""
+        ...
+
+
+class CounterRepository(Protocol):
+    """Daily ticket sequences."""
+
+    def next_seq(self, hall: str, prefix: str, business_date: date) -> int:
+        """Atomically take the next sequence number of a prefix on a day."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    """Responses remembered under Idempotency-Key headers."""
+
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        """The remembered response, if any."""
+        ...
+
+    def put(self, scope: str, key: str, response: StoredResponse) -> None:
+        """Remember a response; raise DuplicateKey if a concurrent request won."""
+        ...
+
+
+class Repositories(Protocol):
+    """The read side of a unit of work: enough to present tickets and windows."""
+
+    halls: HallRepository
+    tickets: TicketRepository
+    windows: WindowRepository
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction: repositories, recorded events, commit or rollback. One per command."""
+
+    halls: HallRepository
+    tickets: TicketRepository
+    windows: WindowRepository
+    counters: CounterRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+        self.committed_envelopes: list[dict[str, Any]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self._events = []
+        self.committed_envelopes = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+    def record(self, event: Event) -> None:
+        """Add an event; it is stored (with its outbox row) in the same commit."""
+        self._events.append(event)
+
+    def commit(self) -> None:
+        """Store recorded events and commit; then `committed_envelopes` lists them."""
+        self.committed_envelopes = self._commit(self._events)
+        self._events = []
+
+    @abc.abstractmethod
+    def _commit(self, events: Sequence[Event]) -> list[dict[str, Any]]:
+        """Write events + outbox rows, commit, and return the events' envelopes."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Undo everything not committed (a no-op after commit)."""

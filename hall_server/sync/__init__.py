@@ -1,0 +1,1 @@
+"""The outbox relay to the online platform and its translation (issue 7)."""

@@ -1,0 +1,225 @@
+"""The v1 HTTP API of API.md: thin views that parse, authorise, and hand commands to the bus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from hall_server.domain import commands as c
+from hall_server.domain.actors import Role
+from hall_server.domain.errors import NotFound
+from hall_server.web.auth import ANY_ROLE, STAFF_UP, bearer_token, container, require
+from hall_server.web.validation import Fields, fingerprint, invalid, json_body, query_int
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+CHANNELS = ("kiosk", "counter", "online", "mobile")
+PRIORITY_GROUPS = ("elderly", "disabled", "military", "pregnant")
+OUTCOMES = ("completed", "accepted", "needs_materials", "rejected", "consulted")
+ID_TYPES = ("resident_id", "uscc")
+ISSUERS = (Role.ADMIN, Role.MANAGER, Role.STAFF, Role.KIOSK)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+# ---------------------------------------------------------------- auth
+
+
+@api.post("/auth/login")
+def login() -> Response:
+    """Exchange a user name and password for a bearer token."""
+    f = Fields(json_body(allow_empty=False), {"username", "password"})
+    username = f.string("username", required=True, max_len=64)
+    password = f.string("password", required=True, max_len=200)
+    token, user = container().auth.login(username, password, request.remote_addr or "unknown")
+    return _json({"token": token, "user": user})
+
+
+@api.post("/auth/logout")
+def logout() -> Response:
+    """Revoke the caller's own token."""
+    require(ANY_ROLE)
+    container().auth.logout(bearer_token() or "")
+    return Response(status=204)
+
+
+@api.get("/auth/me")
+def me() -> Response:
+    """Who the token belongs to."""
+    a = require(ANY_ROLE)
+    return _json({"name": a.name, "role": a.role.value, "hall": a.hall, "window": a.window})
+
+
+# ---------------------------------------------------------------- halls
+
+
+@api.get("/halls")
+def halls() -> Response:
+    """Every hall."""
+    return _json(container().views.halls())
+
+
+@api.get("/halls/<hall>/categories")
+def categories(hall: str) -> Response:
+    """The hall's comprehensive-window categories."""
+    return _json(container().views.categories(hall))
+
+
+@api.get("/halls/<hall>/items")
+def items(hall: str) -> Response:
+    """Service items with their 12 standard elements; `q` filters by name, code or pinyin initials."""
+    q = request.args.get("q")
+    if q is not None and len(q) > 100:
+        raise invalid("查询词过长。The query is too long.")
+    return _json(container().views.items(hall, q))
+
+
+@api.get("/halls/<hall>/windows")
+def windows(hall: str) -> Response:
+    """Windows with status, staff and current ticket."""
+    require(ANY_ROLE, hall)
+    return _json(container().views.windows(hall))
+
+
+_WINDOW_COMMANDS: dict[str, type[c.WindowCommand]] = {
+    "open": c.OpenWindow,
+    "pause": c.PauseWindow,
+    "resume": c.ResumeWindow,
+    "close": c.CloseWindow,
+}
+
+
+@api.post("/halls/<hall>/windows/<int:number>/<any(open, pause, resume, close):move>")
+def window_move(hall: str, number: int, move: str) -> Response:
+    """Open, pause (with a reason), resume or close a window."""
+    actor = require(STAFF_UP, hall)
+    body = json_body()
+    if move == "pause":
+        reason = Fields(body, {"reason"}).string("reason", required=True, max_len=200)
+        cmd: c.WindowCommand = c.PauseWindow(actor, hall, number, reason=reason or "")
+    else:
+        Fields(body, set())
+        cmd = _WINDOW_COMMANDS[move](actor, hall, number)
+    return _json(container().bus.handle(cmd))
+
+
+@api.post("/halls/<hall>/windows/<int:number>/call-next")
+def call_next(hall: str, number: int) -> Response:
+    """Call the next ticket to the window (204 when nothing waits)."""
+    actor = require(STAFF_UP, hall)
+    Fields(json_body(), set())
+    result = container().bus.handle(c.CallNext(actor, hall, number))
+    if result is None:
+        return Response(status=204)
+    return _json({"ticket": result})
+
+
+# ---------------------------------------------------------------- tickets
+
+
+@api.post("/halls/<hall>/tickets")
+def issue_ticket(hall: str) -> Response:
+    """Issue a ticket; an Idempotency-Key makes retries safe."""
+    actor = require(ISSUERS, hall)
+    body = json_body(allow_empty=False)
+    f = Fields(body, {"category", "item", "channel", "applicant", "priority_group"})
+    category = f.string("category", max_len=8)
+    item = f.string("item", max_len=64)
+    if category is None and item is None:
+        raise invalid("请提供 category 或 item。Give a category or an item.")
+    channel = f.string("channel", required=True, choices=CHANNELS)
+    priority = f.string("priority_group", choices=PRIORITY_GROUPS)
+    applicant = None
+    raw = f.obj("applicant")
+    if raw is not None:
+        a = Fields(raw, {"id_type", "id_number", "name"}, "applicant")
+        applicant = c.Applicant(
+            id_type=a.string("id_type", required=True, choices=ID_TYPES) or "",
+            id_number=a.string("id_number", required=True, max_len=32) or "",
+            name=a.string("name", max_len=50),
+        )
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise invalid("Idempotency-Key 长度应为1到200个字符。Idempotency-Key must have 1-200 characters.")
+    cmd = c.IssueTicket(actor, hall, channel or "", category=category, item=item, applicant=applicant,
+                        priority_group=priority, idempotency_key=key, request_fingerprint=fingerprint(body))
+    return _json(container().bus.handle(cmd), 201)
+
+
+@api.get("/tickets/<ticket_id>")
+def get_ticket(ticket_id: str) -> Response:
+    """One ticket with position, estimate and times."""
+    actor = require(ANY_ROLE)
+    hall, body = container().views.ticket(ticket_id)
+    if not actor.sees_hall(hall):
+        raise NotFound("没有找到该号票。No such ticket.")
+    return _json(body)
+
+
+@api.get("/t/<token>")
+def ticket_by_token(token: str) -> Response:
+    """A visitor's own ticket, by the token in its QR code (no login)."""
+    if len(token) > 64:
+        raise NotFound("没有找到该号票。No such ticket.")
+    return _json(container().views.ticket_by_token(token))
+
+
+_TICKET_COMMANDS: dict[str, type[c.TicketCommand]] = {
+    "recall": c.RecallTicket,
+    "start": c.StartService,
+    "no-show": c.MarkNoShow,
+    "requeue": c.RequeueTicket,
+    "cancel": c.CancelTicket,
+}
+
+
+@api.post("/tickets/<ticket_id>/<any(recall, start, \"no-show\", requeue, cancel):move>")
+def ticket_move(ticket_id: str, move: str) -> Response:
+    """Recall, start, mark no-show, requeue or cancel a ticket."""
+    actor = require(STAFF_UP)
+    Fields(json_body(), set())
+    return _json(container().bus.handle(_TICKET_COMMANDS[move](actor, ticket_id)))
+
+
+@api.post("/tickets/<ticket_id>/finish")
+def finish(ticket_id: str) -> Response:
+    """Finish serving with an outcome."""
+    actor = require(STAFF_UP)
+    f = Fields(json_body(), {"outcome"})
+    outcome = f.string("outcome", required=True, choices=OUTCOMES)
+    return _json(container().bus.handle(c.FinishService(actor, ticket_id, outcome=outcome or "")))
+
+
+@api.post("/tickets/<ticket_id>/transfer")
+def transfer(ticket_id: str) -> Response:
+    """Send a ticket to another category and/or window."""
+    actor = require(STAFF_UP)
+    f = Fields(json_body(), {"category", "window"})
+    category = f.string("category", max_len=8)
+    window = f.integer("window", lo=1, hi=9999)
+    if category is None and window is None:
+        raise invalid("请提供目标 category 或 window。Give a target category or window.")
+    return _json(container().bus.handle(c.TransferTicket(actor, ticket_id, category=category, window=window)))
+
+
+# ---------------------------------------------------------------- queue and events
+
+
+@api.get("/halls/<hall>/queue")
+def queue(hall: str) -> Response:
+    """Waiting counts per category and the latest calls (what the hall board shows)."""
+    return _json(container().views.queue(hall))
+
+
+@api.get("/halls/<hall>/events")
+def events(hall: str) -> Response:
+    """The hall's events after `after`, in seq order (catch-up after a reconnect)."""
+    require(ANY_ROLE, hall)
+    after = query_int("after", 0, 0, 2**62)
+    limit = query_int("limit", 100, 1, 1000)
+    return _json(container().views.events_after(hall, after, limit))

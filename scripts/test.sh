@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install and run every check: lint, the import rules of DESIGN.md, and the whole test suite.
+# PostgreSQL tests run when ONEDOOR_TEST_POSTGRES_URL is set (.ci/run sets it).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+setup_python all,test
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== import rules (import-linter)"
+.venv/bin/lint-imports --no-cache
+echo "== pytest"
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -1,0 +1,418 @@
+"""The API of API.md through Flask's test client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from hall_server.adapters.db import tables as tb
+from tests.fakes import id_number
+from tests.integration.conftest import HALL, Api
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
+
+
+def problem(r: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert a problem+json response and return its body."""
+    assert r.status_code == status, r.get_data(as_text=True)
+    assert r.mimetype == "application/problem+json"
+    body = r.get_json()
+    assert set(body) >= PROBLEM_KEYS
+    assert body["code"] == code and body["status"] == status and body["detail"]
+    return body
+
+
+def counts(api: Api) -> dict[str, int]:
+    """Rows per table (to prove a refused request changed nothing)."""
+    with api.container.db.read.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in tb.metadata.sorted_tables if t.name != "login_failures"}
+
+
+def window_serving(api: Api, category: str, first: bool = True) -> int:
+    """The number of a window whose first (or any) category is `category`."""
+    for w in api.call("GET", f"/halls/{HALL}/windows", "manager").get_json():
+        if (w["categories"][0] == category) if first else (category in w["categories"]):
+            return int(w["number"])
+    raise AssertionError(f"no window serves {category}")
+
+
+def open_window(api: Api, number: int, who: str = "manager") -> None:
+    r = api.call("POST", f"/halls/{HALL}/windows/{number}/open", who)
+    assert r.status_code == 200, r.get_json()
+
+
+def issue(api: Api, who: str = "kiosk", **body: Any) -> dict[str, Any]:
+    body.setdefault("channel", "kiosk")
+    r = api.call("POST", f"/halls/{HALL}/tickets", who, json=body)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+# ---------------------------------------------------------------- auth
+
+
+def test_login_returns_token_and_user(api: Api) -> None:
+    r = api.call("POST", "/auth/login", json={"username": "staff1", "password": "correct-horse-42"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["token"] and body["user"] == {"username": "staff1", "role": "staff", "hall": HALL, "window": 1}
+
+
+def test_bad_password_is_401_and_repeated_failures_are_throttled_with_429(api: Api) -> None:
+    for _ in range(5):
+        problem(api.call("POST", "/auth/login", json={"username": "staff2", "password": "wrong-password"}),
+                401, "bad_credentials")
+    r = api.call("POST", "/auth/login", json={"username": "staff2", "password": "correct-horse-42"})
+    body = problem(r, 429, "too_many_attempts")
+    assert int(r.headers["Retry-After"]) > 0 and body["detail"]
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(api: Api) -> None:
+    problem(api.call("POST", "/auth/login", json={"username": "nobody", "password": "whatever-1"}),
+            401, "bad_credentials")
+
+
+def test_mutations_need_a_token_and_the_right_role(api: Api) -> None:
+    before = counts(api)
+    problem(api.call("POST", f"/halls/{HALL}/tickets", json={"category": "A", "channel": "kiosk"}),
+            401, "unauthenticated")
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "board", json={"category": "A", "channel": "kiosk"}),
+            403, "forbidden")
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/open", "kiosk"), 403, "forbidden")
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/open", json={}, headers={"Authorization": "Bearer nope"}),
+            401, "unauthenticated")
+    assert counts(api) == before
+
+
+def test_staff_bound_to_a_window_cannot_operate_another(api: Api) -> None:
+    problem(api.call("POST", f"/halls/{HALL}/windows/2/open", "staff1"), 403, "forbidden")
+    open_window(api, 1, "staff1")
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/call-next", "staff2"), 403, "forbidden")
+
+
+def test_a_token_of_one_hall_is_refused_in_another(api: Api) -> None:
+    problem(api.call("GET", "/halls/elsewhere/windows", "manager"), 403, "forbidden")
+    # admins see every hall; an unknown hall is then a 404
+    problem(api.call("GET", "/halls/elsewhere/windows", "admin"), 404, "not_found")
+
+
+def test_revoked_device_token_stops_working(api: Api) -> None:
+    device_id, token = api.container.auth.add_device(HALL, "kiosk", "to-revoke")
+    api.tokens["doomed"] = token
+    assert api.call("GET", "/auth/me", "doomed").status_code == 200
+    api.container.auth.revoke_device(device_id)
+    problem(api.call("GET", "/auth/me", "doomed"), 401, "unauthenticated")
+
+
+# ---------------------------------------------------------------- halls
+
+
+def test_halls_categories_and_items_describe_the_example_hall(api: Api) -> None:
+    halls = api.call("GET", "/halls").get_json()
+    assert {"code": HALL, "name": halls[0]["name"], "level": "county", "timezone": "Asia/Shanghai"} in halls
+    cats = api.call("GET", f"/halls/{HALL}/categories").get_json()
+    assert [c["code"] for c in cats][:6] == ["A", "B", "C", "D", "E", "F"]
+    assert all({"code", "name", "prefix"} <= set(c) for c in cats)
+    items = api.call("GET", f"/halls/{HALL}/items").get_json()
+    assert len(items) >= 40
+    name = items[0]["name"]
+    hits = api.client.get(f"/api/v1/halls/{HALL}/items", query_string={"q": name}).get_json()
+    assert any(i["code"] == items[0]["code"] for i in hits)
+
+
+def test_windows_list_their_state(api: Api) -> None:
+    windows = api.call("GET", f"/halls/{HALL}/windows", "board").get_json()
+    assert len(windows) >= 12
+    w = windows[0]
+    assert {"number", "name", "categories", "status", "staff", "current_ticket"} <= set(w)
+    assert w["status"] == "closed" and w["current_ticket"] is None
+
+
+def test_window_moves_open_pause_resume_close(api: Api) -> None:
+    r = api.call("POST", f"/halls/{HALL}/windows/1/open", "staff1")
+    assert r.get_json()["status"] == "open" and r.get_json()["staff"] == "staff1"
+    seq = api.container.views.last_seq(HALL)
+    again = api.call("POST", f"/halls/{HALL}/windows/1/open", "staff1")
+    assert again.status_code == 200 and api.container.views.last_seq(HALL) == seq  # no-op, no event
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/pause", "staff1", json={}), 422, "invalid_request")
+    r = api.call("POST", f"/halls/{HALL}/windows/1/pause", "staff1", json={"reason": "午休"})
+    assert r.get_json()["status"] == "paused" and r.get_json()["pause_reason"] == "午休"
+    assert api.call("POST", f"/halls/{HALL}/windows/1/resume", "staff1").get_json()["status"] == "open"
+    assert api.call("POST", f"/halls/{HALL}/windows/1/close", "staff1").get_json()["status"] == "closed"
+    types = [e["type"] for e in api.call("GET", f"/halls/{HALL}/events?after={seq - 1}", "board").get_json()]
+    assert types == ["window.opened", "window.paused", "window.resumed", "window.closed"]
+
+
+def test_unknown_window_is_404(api: Api) -> None:
+    problem(api.call("POST", f"/halls/{HALL}/windows/999/open", "manager"), 404, "unknown_window")
+
+
+# ---------------------------------------------------------------- tickets
+
+
+def test_issuing_numbers_per_category_and_reports_position_and_wait(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    t1 = issue(api, category="A")
+    t2 = issue(api, category="A")
+    assert (t1["number"], t2["number"]) == ("A001", "A002")
+    assert t1["status"] == "waiting" and t2["position"] == 2
+    assert t2["estimated_wait_s"] > 0 and t1["estimated_wait_s"] == 0
+    assert t1["status_url"].startswith("http://hall.test/t/")
+    assert t1["issued_at"].endswith("+08:00")
+    for key in ("id", "number", "hall", "category", "item", "status", "issued_at", "position",
+                "estimated_wait_s", "status_url"):
+        assert key in t1
+
+
+def test_issuing_by_item_takes_the_items_category(api: Api) -> None:
+    items = api.call("GET", f"/halls/{HALL}/items").get_json()
+    item = next(i for i in items if i["category"] == "B")
+    open_window(api, window_serving(api, "B"))
+    t = issue(api, item=item["code"])
+    assert t["category"] == "B" and t["item"] == item["code"] and t["number"] == "B001"
+
+
+def test_bad_ticket_requests_are_refused_and_change_nothing(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    before = counts(api)
+    url = f"/halls/{HALL}/tickets"
+    problem(api.call("POST", url, "kiosk", json={"channel": "kiosk"}), 422, "invalid_request")
+    problem(api.call("POST", url, "kiosk", json={"category": "Z", "channel": "kiosk"}), 422, "unknown_category")
+    problem(api.call("POST", url, "kiosk", json={"item": "NOPE", "channel": "kiosk"}), 422, "unknown_item")
+    problem(api.call("POST", url, "kiosk", json={"category": "A", "channel": "fax"}), 422, "invalid_request")
+    problem(api.call("POST", url, "kiosk", json={"category": "A", "channel": "kiosk", "extra": 1}),
+            422, "invalid_request")
+    bad_id = id_number()[:-1] + ("0" if id_number()[-1] != "0" else "1")
+    for number in (bad_id, "53010219900230123X", "123"):
+        problem(api.call("POST", url, "kiosk", json={
+            "category": "A", "channel": "kiosk", "applicant": {"id_type": "resident_id", "id_number": number}}),
+            422, "invalid_id_number")
+    r = api.client.post(f"/api/v1{url}", data="{not json", headers={
+        "Authorization": f"Bearer {api.tokens['kiosk']}", "Content-Type": "application/json"})
+    problem(r, 400, "malformed_json")
+    r = api.client.post(f"/api/v1{url}", data="category=A", headers={
+        "Authorization": f"Bearer {api.tokens['kiosk']}", "Content-Type": "application/x-www-form-urlencoded"})
+    problem(r, 415, "unsupported_media_type")
+    assert counts(api) == before
+
+
+def test_a_category_without_an_open_window_is_409(api: Api) -> None:
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json={"category": "E", "channel": "kiosk"}),
+            409, "no_open_window")
+
+
+def test_a_closed_hall_is_409(api: Api) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    # The example hall is closed on 1 January (元旦), even at 10:00 local time.
+    api.container.bus.context = replace(api.container.bus.context, always_open=False,
+                                        now=lambda: datetime(2026, 1, 1, 2, 0, tzinfo=UTC))
+    open_window(api, window_serving(api, "A"))
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json={"category": "A", "channel": "kiosk"}),
+            409, "hall_closed")
+
+
+def test_daily_limit_per_person_is_429(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    person = {"id_type": "resident_id", "id_number": id_number()}
+    limit = api.container.views.hall_config(HALL).rules.tickets_per_person_per_day
+    for _ in range(limit):
+        issue(api, category="A", applicant=person)
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk",
+                     json={"category": "A", "channel": "kiosk", "applicant": person}), 429, "ticket_limit")
+
+
+def test_idempotency_key_returns_the_same_ticket(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    body = {"category": "A", "channel": "kiosk"}
+    h = {"Idempotency-Key": "kiosk-1-visit-42"}
+    r1 = api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json=body, headers=h)
+    before = counts(api)
+    r2 = api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json=body, headers=h)
+    assert r1.status_code == r2.status_code == 201
+    assert r1.get_json() == r2.get_json()
+    assert counts(api) == before
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json={**body, "category": "B"}, headers=h),
+            422, "idempotency_key_reused")
+
+
+def test_applicant_id_never_appears_whole_in_responses_or_events(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    number = id_number()
+    t = issue(api, category="A", applicant={"id_type": "resident_id", "id_number": number})
+    assert t["applicant"] == number[:4] + "*" * 10 + number[-4:]
+    events = api.call("GET", f"/halls/{HALL}/events", "board").get_json()
+    ticket = api.call("GET", f"/tickets/{t['id']}", "board").get_json()
+    with api.container.db.read.connect() as conn:
+        stored = [json.dumps(r.data) for r in conn.execute(select(tb.events.c.data))]
+    assert number not in json.dumps(events) + json.dumps(ticket) + "".join(stored)
+
+
+def test_full_ticket_life_through_the_api(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    t = issue(api, category="A")
+    r = api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager")
+    assert r.status_code == 200
+    called = r.get_json()["ticket"]
+    assert called["id"] == t["id"] and called["status"] == "called" and called["window"] == a
+    problem(api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager"), 409, "window_busy")
+    r = api.call("POST", f"/tickets/{t['id']}/recall", "manager")
+    assert r.get_json()["recall_count"] == 1 and r.get_json()["status"] == "called"
+    assert api.call("POST", f"/tickets/{t['id']}/start", "manager").get_json()["status"] == "serving"
+    problem(api.call("POST", f"/tickets/{t['id']}/finish", "manager", json={"outcome": "great"}),
+            422, "invalid_request")
+    done = api.call("POST", f"/tickets/{t['id']}/finish", "manager", json={"outcome": "accepted"}).get_json()
+    assert done["status"] == "done" and done["outcome"] == "accepted" and done["finished_at"]
+    got = api.call("GET", f"/tickets/{t['id']}", "kiosk").get_json()
+    for key in ("status", "position", "window", "called_at", "finished_at", "outcome", "recall_count"):
+        assert key in got
+    assert got["position"] is None
+    assert api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager").status_code == 204
+    types = [e["type"] for e in api.call("GET", f"/halls/{HALL}/events", "board").get_json()]
+    assert types[-5:] == ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished"]
+
+
+def test_no_show_requeue_transfer_and_cancel(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    t = issue(api, category="A")
+    api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager")
+    assert api.call("POST", f"/tickets/{t['id']}/no-show", "manager").get_json()["status"] == "missed"
+    problem(api.call("POST", f"/tickets/{t['id']}/start", "manager"), 409, "illegal_transition")
+    assert api.call("POST", f"/tickets/{t['id']}/requeue", "manager").get_json()["status"] == "waiting"
+    b = window_serving(api, "B")
+    open_window(api, b)
+    moved = api.call("POST", f"/tickets/{t['id']}/transfer", "manager", json={"category": "B"}).get_json()
+    assert moved["status"] == "waiting" and moved["category"] == "B"
+    assert moved["number"] == t["number"]  # keeps its number and its original place
+    assert moved["issued_at"] == t["issued_at"]
+    assert api.call("POST", f"/tickets/{t['id']}/cancel", "manager").get_json()["status"] == "cancelled"
+    problem(api.call("POST", f"/tickets/{t['id']}/cancel", "manager"), 409, "illegal_transition")
+    problem(api.call("POST", f"/tickets/{t['id']}/transfer", "manager", json={}), 422, "invalid_request")
+
+
+def test_transferred_ticket_goes_before_later_tickets_of_its_new_queue(api: Api) -> None:
+    a, b = window_serving(api, "A"), window_serving(api, "B")
+    open_window(api, a)
+    open_window(api, b)
+    early = issue(api, category="A")
+    later = issue(api, category="B")
+    api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager")
+    api.call("POST", f"/tickets/{early['id']}/start", "manager")
+    api.call("POST", f"/tickets/{early['id']}/transfer", "manager", json={"category": "B"})
+    # the window serving B first sees the transferred ticket: it was issued earlier
+    got = api.call("POST", f"/halls/{HALL}/windows/{b}/call-next", "manager").get_json()["ticket"]
+    assert got["id"] == early["id"]
+    assert later["id"] != got["id"]
+
+
+def test_transfer_to_a_window_only_that_window_calls_it(api: Api) -> None:
+    a = window_serving(api, "A")
+    others = [w["number"] for w in api.call("GET", f"/halls/{HALL}/windows", "manager").get_json()
+              if "A" in w["categories"] and w["number"] != a]
+    other = others[0]
+    open_window(api, a)
+    open_window(api, other)
+    t = issue(api, category="A")
+    r = api.call("POST", f"/tickets/{t['id']}/transfer", "manager", json={"window": other})
+    assert r.get_json()["target_window"] == other
+    assert api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager").status_code == 204
+    got = api.call("POST", f"/halls/{HALL}/windows/{other}/call-next", "manager").get_json()["ticket"]
+    assert got["id"] == t["id"]
+
+
+def test_call_next_on_paused_and_closed_windows(api: Api) -> None:
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/call-next", "manager"), 409, "window_closed")
+    open_window(api, 1)
+    api.call("POST", f"/halls/{HALL}/windows/1/pause", "manager", json={"reason": "系统维护"})
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/call-next", "manager"), 409, "window_paused")
+
+
+def test_staff_only_move_tickets_of_their_own_window(api: Api) -> None:
+    open_window(api, 1, "staff1")
+    open_window(api, 2, "staff2")
+    w1 = api.call("GET", f"/halls/{HALL}/windows", "manager").get_json()[0]
+    t = issue(api, category=w1["categories"][0])
+    r = api.call("POST", f"/halls/{HALL}/windows/1/call-next", "staff1")
+    assert r.get_json()["ticket"]["id"] == t["id"]
+    problem(api.call("POST", f"/tickets/{t['id']}/start", "staff2"), 403, "forbidden")
+    assert api.call("POST", f"/tickets/{t['id']}/start", "staff1").status_code == 200
+
+
+def test_unbound_staff_signs_in_at_a_window_and_operates_it(api: Api) -> None:
+    r = api.call("POST", f"/halls/{HALL}/windows/5/open", "floater")
+    assert r.status_code == 200 and r.get_json()["staff"] == "floater"
+    assert api.call("POST", f"/halls/{HALL}/windows/5/pause", "floater", json={"reason": "离开"}).status_code == 200
+    problem(api.call("POST", f"/halls/{HALL}/windows/1/pause", "floater", json={"reason": "x"}), 403, "forbidden")
+
+
+def test_unknown_ticket_is_404(api: Api) -> None:
+    problem(api.call("GET", "/tickets/does-not-exist", "board"), 404, "not_found")
+    problem(api.call("POST", "/tickets/does-not-exist/start", "manager"), 404, "not_found")
+
+
+def test_queue_shows_waiting_counts_and_recent_calls(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    for _ in range(3):
+        issue(api, category="A")
+    api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager")
+    q = api.call("GET", f"/halls/{HALL}/queue").get_json()
+    cat_a = next(c for c in q["categories"] if c["code"] == "A")
+    assert cat_a["waiting"] == 2 and cat_a["longest_wait_s"] >= 0
+    assert q["recent_calls"][0]["number"] == "A001" and q["recent_calls"][0]["window"] == a
+    assert q["recent_calls"][0]["called_at"].endswith("+08:00")
+
+
+def test_events_catch_up_in_order_without_gaps(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    for _ in range(7):
+        issue(api, category="A")
+    all_events = api.call("GET", f"/halls/{HALL}/events?after=0&limit=1000", "board").get_json()
+    seqs = [e["seq"] for e in all_events]
+    assert seqs == list(range(1, len(seqs) + 1))
+    page = api.call("GET", f"/halls/{HALL}/events?after=3&limit=2", "board").get_json()
+    assert [e["seq"] for e in page] == [4, 5]
+    e = all_events[-1]
+    assert set(e) == {"id", "seq", "type", "hall", "occurred_at", "data"}
+    problem(api.call("GET", f"/halls/{HALL}/events?after=-1", "board"), 422, "invalid_request")
+    problem(api.call("GET", f"/halls/{HALL}/events?limit=abc", "board"), 422, "invalid_request")
+
+
+def test_every_event_has_an_outbox_row_in_the_same_commit(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    issue(api, category="A")
+    with api.container.db.read.connect() as conn:
+        events = {r.id: r.seq for r in conn.execute(select(tb.events.c.id, tb.events.c.seq))}
+        outbox = {r.event_id: r.seq for r in conn.execute(select(tb.outbox.c.event_id, tb.outbox.c.seq))}
+    assert events == outbox and events
+
+
+def test_numbers_widen_past_999(api: Api) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    open_window(api, window_serving(api, "A"))
+    cfg = api.container.views.hall_config(HALL)
+    day = datetime.now(UTC).astimezone(cfg.tz).date().isoformat()
+    with api.container.db.write.begin() as conn:
+        conn.execute(insert(tb.ticket_counters).values(hall=HALL, prefix="A", business_date=day, last_seq=998))
+    assert issue(api, category="A")["number"] == "A999"
+    assert issue(api, category="A")["number"] == "A1000"
+
+
+@pytest.mark.parametrize("path", ["/halls/fumin/windows/1/open", "/tickets/x/start"])
+def test_wrong_method_is_a_problem_not_a_crash(api: Api, path: str) -> None:
+    problem(api.call("GET", path, "manager"), 405, "method_not_allowed")
+
+
+def test_unknown_path_is_a_problem(api: Api) -> None:
+    problem(api.call("GET", "/nowhere", "manager"), 404, "not_found")
