@@ -42,6 +42,7 @@ class Container:
     views: HallViews
     auth: AuthService
     live: ForwardingPublisher
+    config_cache: ConfigCache
 
     def init_database(self, config_path: Path | None = None) -> dict[str, Any]:
         """Create or migrate the schema and load a hall configuration (default: the example hall)."""
@@ -49,6 +50,7 @@ class Container:
         cfg: HallConfig = load_hall_config(path)
         upgrade(self.db)
         counts = load_hall(self.db, cfg, self.clock.now())
+        self.config_cache.forget(cfg.code)
         return {"hall": cfg.code, "name": cfg.name, "path": str(path), "categories": len(cfg.categories),
                 "windows": len(cfg.windows), "items": len(cfg.items), **counts}
 
@@ -75,4 +77,5 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, live: LivePubli
     bus = MessageBus(lambda: SqlUnitOfWork(db, cache, clock.now), context, forwarding)
     views = HallViews(db, cache, context, clock.now)
     auth = AuthService(db, clock.now, LoginPolicy(token_ttl_s=settings.token_ttl_s, password_method=settings.password_hash))
-    return Container(settings=settings, db=db, clock=clock, bus=bus, views=views, auth=auth, live=forwarding)
+    return Container(settings=settings, db=db, clock=clock, bus=bus, views=views, auth=auth, live=forwarding,
+                     config_cache=cache)

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall_server.domain.dispatch import Candidate
+from hall_server.domain.dispatch import Candidate, QueueCounts, count_queue, position_in_queue
 from hall_server.domain.events import Event
 from hall_server.domain.hall import (
     Category,
@@ -32,6 +32,7 @@ from hall_server.domain.hall import (
     WindowConfig,
 )
 from hall_server.domain.identity import resident_id_check_char
+from hall_server.domain.numbering import parse_number
 from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.domain.windows import Window, WindowStatus
 from hall_server.protocol import EVENT_TYPES, envelope
@@ -203,9 +204,9 @@ class FakeHallRepository:
         return self._store.halls.get(hall)
 
 
-def _rank(t: Ticket) -> tuple[int, int, datetime, str]:
-    # Same order as SqlTicketRepository.position and dispatch.queue_rank.
-    return (0 if t.appointment else 1, 0 if t.priority_group is not None else 1, t.order_at, t.id)
+def _candidate(t: Ticket) -> Candidate:
+    return Candidate(t.id, t.category, t.order_at, t.priority_group is not None, t.appointment, t.target_window,
+                     parse_number(t.number)[1])
 
 
 class FakeTicketRepository:
@@ -243,21 +244,20 @@ class FakeTicketRepository:
     def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
         """Waiting tickets of these categories (not targeted) plus those transferred to `window`."""
         return [
-            Candidate(t.id, t.category, t.order_at, t.priority_group is not None, t.appointment, t.target_window)
+            _candidate(t)
             for t in self._waiting(hall)
             if (t.category in categories and t.target_window is None) or t.target_window == window
         ]
 
-    def position(self, ticket: Ticket) -> int:
-        """1 + waiting tickets of the same queue ranked ahead (targeted tickets queue per window)."""
-        mine = _rank(ticket)
+    def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
+        """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
+        return count_queue(replace(ticket, category=category, target_window=None),
+                           [_candidate(t) for t in self._waiting(hall)])
 
-        def same_queue(o: Ticket) -> bool:
-            if ticket.target_window is not None:
-                return o.target_window == ticket.target_window
-            return o.category == ticket.category and o.target_window is None
-
-        return 1 + sum(1 for o in self._waiting(ticket.hall) if same_queue(o) and _rank(o) < mine)
+    def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
+        """Tickets transferred to `window` that wait ahead of `ticket`."""
+        return position_in_queue(replace(ticket, target_window=window),
+                                 [_candidate(t) for t in self._waiting(hall)]) - 1
 
     def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:
         """Priority flags of the category's latest calls, newest first (appointments excluded)."""
@@ -303,6 +303,10 @@ class FakeWindowRepository:
     def list(self, hall: str) -> list[Window]:
         """Copies of all windows of a hall, by number."""
         return [replace(w) for (h, _), w in sorted(self._c.all_windows().items()) if h == hall]
+
+    def statuses_serving(self, hall: str, category: str) -> list[WindowStatus]:
+        """The status of every window serving the category."""
+        return [w.status for w in self.list(hall) if category in w.categories]
 
     def update(self, window: Window, expected_version: int) -> bool:
         """Write the window if its current version is still `expected_version`."""

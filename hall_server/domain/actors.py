@@ -39,6 +39,10 @@ class Actor:
         """Admins and the hall's managers run its windows and staff."""
         return self.role is Role.ADMIN or (self.role is Role.MANAGER and self.hall == hall)
 
+    def may_issue(self, hall: str) -> bool:
+        """People of the hall and its kiosks issue tickets; boards and rating pads do not."""
+        return self.sees_hall(hall) and self.role in (Role.ADMIN, Role.MANAGER, Role.STAFF, Role.KIOSK)
+
     def may_operate_window(self, hall: str, window: int, signed_in_staff: str | None) -> bool:
         """Staff operate the window they are bound to, or the one they signed in at."""
         if self.runs_hall(hall):

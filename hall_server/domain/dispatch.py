@@ -18,6 +18,7 @@ flags of the category's most recent calls, newest first.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ class Candidate:
     priority: bool = False
     appointment: bool = False
     target_window: int | None = None
+    seq: int = 0  # the daily sequence of its number: breaks ties between tickets issued at one instant
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,8 @@ class DispatchPolicy:
     escalate_after_s: int | None = None
 
 
-def _fifo(c: Candidate) -> tuple[datetime, str]:
-    return (c.order_at, c.ticket_id)
+def _fifo(c: Candidate) -> tuple[datetime, int, str]:
+    return (c.order_at, c.seq, c.ticket_id)
 
 
 def take_priority(recent_priority_flags: Sequence[bool], ratio: tuple[int, int]) -> bool:
@@ -113,24 +115,96 @@ def choose_next(
     return None
 
 
-def queue_rank(c: Candidate) -> tuple[int, int, datetime, str]:
-    """Sort key of a category's queue used to tell a visitor their position.
+@dataclass(frozen=True)
+class QueueCounts:
+    """How many tickets of each kind wait in a ticket's queue, and how many of them are ahead.
 
-    Appointments first, then priority groups, then FIFO. Because dispatch interleaves
-    normal tickets between priority ones, this over-states a normal ticket's position a
-    little: a visitor is told a place at or behind the real one, never ahead of it.
+    "Ahead" is by dispatch's FIFO key (order_at, then daily sequence, then id); the
+    ticket itself is never counted.
     """
-    return (0 if c.appointment else 1, 0 if c.priority else 1, c.order_at, c.ticket_id)
+
+    appointments_ahead: int = 0
+    appointments: int = 0
+    priority_ahead: int = 0
+    priority: int = 0
+    normal_ahead: int = 0
+    normal: int = 0
 
 
-def position_in_queue(ticket: Candidate, waiting: Iterable[Candidate]) -> int:
-    """1-based position of a waiting ticket among its category's waiting tickets."""
-    mine = queue_rank(ticket)
-    return 1 + sum(
-        1
-        for c in waiting
-        if c.ticket_id != ticket.ticket_id
-        and c.target_window == ticket.target_window
-        and c.category == ticket.category
-        and queue_rank(c) < mine
+def count_queue(ticket: Candidate, waiting: Iterable[Candidate]) -> QueueCounts:
+    """QueueCounts of a ticket's category queue (for tickets not transferred to a window)."""
+    mine = _fifo(ticket)
+    n = dict.fromkeys(("aa", "a", "pa", "p", "na", "n"), 0)
+    for c in waiting:
+        if c.ticket_id == ticket.ticket_id or c.target_window is not None or c.category != ticket.category:
+            continue
+        kind = "a" if c.appointment else "p" if c.priority else "n"
+        n[kind] += 1
+        if _fifo(c) < mine:
+            n[kind + "a"] += 1
+    return QueueCounts(n["aa"], n["a"], n["pa"], n["p"], n["na"], n["n"])
+
+
+def position_from_counts(
+    counts: QueueCounts,
+    *,
+    appointment: bool,
+    priority: bool,
+    recent_priority_flags: Sequence[bool] = (),
+    ratio: tuple[int, int] = (2, 1),
+) -> int:
+    """1-based place in a category queue, replaying dispatch's order on counts alone.
+
+    Appointments go first, by FIFO. Then priority and normal tickets interleave by the
+    ratio (`take_priority` over the call history, which the replay extends), FIFO within
+    each kind. Every waiting ticket of the other kind takes part in the interleave,
+    whenever it arrived. The replay stops as soon as the other kind runs out, so it costs
+    at most (ahead of mine + the other kind) integer steps, and no rows.
+    """
+    if appointment:
+        return counts.appointments_ahead + 1
+    p, n = ratio
+    depth = p + n - 1
+    flags: deque[bool] = deque(recent_priority_flags[:depth], maxlen=max(depth, 1))
+    mine_ahead = counts.priority_ahead if priority else counts.normal_ahead
+    other = counts.normal if priority else counts.priority
+    position = counts.appointments
+    same_done = other_done = 0
+    while True:
+        if other_done == other:  # only my own kind left in front of me
+            return position + (mine_ahead - same_done) + 1
+        take = (sum(flags) if depth else 0) < p
+        position += 1
+        flags.appendleft(take)
+        if take == priority:
+            if same_done == mine_ahead:
+                return position
+            same_done += 1
+        else:
+            other_done += 1
+
+
+def position_in_queue(
+    ticket: Candidate,
+    waiting: Iterable[Candidate],
+    recent_priority_flags: Sequence[bool] = (),
+    ratio: tuple[int, int] = (2, 1),
+) -> int:
+    """1-based place of a waiting ticket in its queue, as dispatch would call it.
+
+    The queue is the ticket's category (or, for a ticket transferred to a window, the
+    tickets waiting for that window, which it calls first-come first-served). The answer
+    is exact for one window serving the category; other windows and their preferences
+    only make the real wait shorter.
+    """
+    waiting = list(waiting)
+    if ticket.target_window is not None:
+        mine = _fifo(ticket)
+        return 1 + sum(
+            1 for c in waiting
+            if c.target_window == ticket.target_window and c.ticket_id != ticket.ticket_id and _fifo(c) < mine
+        )
+    return position_from_counts(
+        count_queue(ticket, waiting), appointment=ticket.appointment, priority=ticket.priority,
+        recent_priority_flags=recent_priority_flags, ratio=ratio,
     )

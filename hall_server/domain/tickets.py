@@ -153,8 +153,9 @@ class Ticket:
                 f"Recalled {self.recall_count} times already: start the service or mark a no-show."
             )
         self._move(Move.RECALL)
+        # called_at stays the time of the call itself: waits, the board's recent calls and
+        # the priority interleave count calls, not recalls (the recall is its own event).
         self.recall_count += 1
-        self.called_at = now
 
     def start(self, now: datetime) -> None:
         """The visitor arrived at the window: service starts."""

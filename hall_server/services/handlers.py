@@ -13,7 +13,7 @@ from typing import Any
 from hall_server.domain import commands as c
 from hall_server.domain import events as ev
 from hall_server.domain.actors import Actor, Role
-from hall_server.domain.dispatch import Candidate, DispatchPolicy, choose_next
+from hall_server.domain.dispatch import Candidate, DispatchPolicy, choose_next, position_from_counts
 from hall_server.domain.errors import (
     ConcurrentUpdate,
     Forbidden,
@@ -27,6 +27,7 @@ from hall_server.domain.errors import (
     UnknownItem,
     UnknownWindow,
     WindowBusy,
+    WindowClosed,
 )
 from hall_server.domain.hall import PRIORITY_GROUPS, HallConfig, RequeuePosition
 from hall_server.domain.identity import (
@@ -36,7 +37,7 @@ from hall_server.domain.identity import (
     normalize_resident_id,
     normalize_uscc,
 )
-from hall_server.domain.numbering import business_date, format_number
+from hall_server.domain.numbering import business_date, format_number, parse_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
 from hall_server.domain.windows import Window, WindowMove, WindowStatus
@@ -87,7 +88,8 @@ def status_url(ctx: HandlerContext, t: Ticket) -> str:
     return f"{ctx.status_url_base.rstrip('/')}/t/{t.token}"
 
 
-def _candidate(t: Ticket) -> Candidate:
+def candidate(t: Ticket) -> Candidate:
+    """A ticket as dispatch sees it."""
     return Candidate(
         ticket_id=t.id,
         category=t.category,
@@ -95,21 +97,36 @@ def _candidate(t: Ticket) -> Candidate:
         priority=t.priority_group is not None,
         appointment=t.appointment,
         target_window=t.target_window,
+        seq=parse_number(t.number)[1],
     )
 
 
-def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket) -> tuple[int | None, int | None]:
-    """Position (1 = next) and estimated wait of a waiting ticket; (None, None) otherwise."""
+def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket,
+                 statuses: list[WindowStatus] | None = None) -> tuple[int | None, int | None]:
+    """Position (1 = next) and estimated wait of a waiting ticket; (None, None) otherwise.
+
+    `statuses` are those of the windows serving the ticket's category, when the caller
+    has them already.
+    """
     if t.status is not TicketStatus.WAITING:
         return None, None
-    position = uow.tickets.position(t)
-    windows = uow.windows.list(t.hall)
+    me = candidate(t)
+    if t.target_window is not None:
+        position = 1 + uow.tickets.targeted_ahead(t.hall, t.target_window, me)
+    else:
+        counts = uow.tickets.queue_counts(t.hall, t.category, me)
+        ratio = cfg.rules.priority_ratio
+        both_kinds = (counts.priority or me.priority) and (counts.normal or not me.priority)
+        flags = (uow.tickets.recent_priority_flags(t.hall, t.category, sum(ratio))
+                 if both_kinds and not me.appointment else [])
+        position = position_from_counts(counts, appointment=me.appointment, priority=me.priority,
+                                        recent_priority_flags=flags, ratio=ratio)
     if t.target_window is not None:
         open_windows = 1
     else:
-        open_windows = sum(
-            1 for w in windows if w.status is WindowStatus.OPEN and t.category in w.categories
-        )
+        if statuses is None:
+            statuses = uow.windows.statuses_serving(t.hall, t.category)
+        open_windows = sum(1 for st in statuses if st is WindowStatus.OPEN)
     mean = rolling_mean_service_s(
         uow.tickets.recent_service_durations(t.hall, t.category, cfg.rules.service_time_window),
         cfg.rules.default_service_time_s,
@@ -117,9 +134,10 @@ def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket) -> tuple[int | N
     return position, estimate_wait_s(position - 1, open_windows, mean)
 
 
-def resource(uow: Repositories, ctx: HandlerContext, cfg: HallConfig, t: Ticket) -> dict[str, Any]:
+def resource(uow: Repositories, ctx: HandlerContext, cfg: HallConfig, t: Ticket,
+             statuses: list[WindowStatus] | None = None) -> dict[str, Any]:
     """The full API body of a ticket, computed inside the current unit of work."""
-    position, wait = estimate_for(uow, cfg, t)
+    position, wait = estimate_for(uow, cfg, t, statuses)
     return ticket_resource(t, cfg.tz, position=position, estimated_wait_s=wait, status_url=status_url(ctx, t))
 
 
@@ -146,8 +164,12 @@ def _release_window(uow: UnitOfWork, t: Ticket, window: int | None) -> None:
 
 
 def _check_operator(actor: Actor, t: Ticket, uow: UnitOfWork) -> None:
-    """Only the staff of the ticket's window (or a manager) move a called or serving ticket."""
-    if t.window is None:
+    """Only the staff of the ticket's window (or a manager) move a called or serving ticket.
+
+    A waiting or missed ticket is at no window: any staff member of the hall may act on it
+    (a missed visitor who comes back may be put back in line at whichever desk they ask).
+    """
+    if t.window is None or t.status not in (TicketStatus.CALLED, TicketStatus.SERVING):
         if actor.runs_hall(t.hall) or (actor.role is Role.STAFF and actor.hall == t.hall):
             return
         raise Forbidden("无权操作该号票。You may not act on this ticket.")
@@ -176,13 +198,13 @@ def _applicant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime, secret: bytes
 
 def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
     """Number a new ticket and store it with its event; replay a remembered response."""
-    if not cmd.actor.sees_hall(cmd.hall):
+    if not cmd.actor.may_issue(cmd.hall):
         raise Forbidden("无权在该大厅取号。You may not issue tickets in this hall.")
     scope = f"{cmd.hall}:tickets"
     if cmd.idempotency_key:
         stored = uow.idempotency.get(scope, cmd.idempotency_key)
         if stored is not None:
-            if stored.fingerprint != cmd.request_fingerprint:
+            if stored.fingerprint != (cmd.request_fingerprint or ""):
                 raise IdempotencyKeyReused(
                     "同一个 Idempotency-Key 用在了不同的请求上。This Idempotency-Key was used with a different body."
                 )
@@ -214,11 +236,8 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
     applicant = _applicant(cmd, cfg, now, ctx.applicant_secret)
     if not cfg.is_open(now, always_open=ctx.always_open):
         raise HallClosed("大厅现在不在办公时间内，请在办公时间前来。The hall is closed now.")
-    windows = uow.windows.list(cmd.hall)
-    staffed = [
-        w for w in windows if w.status is not WindowStatus.CLOSED and category.code in w.categories
-    ]
-    if not staffed:
+    statuses = uow.windows.statuses_serving(cmd.hall, category.code)
+    if WindowStatus.OPEN not in statuses:
         raise NoOpenWindow(
             f"“{category.name}”目前没有开放的窗口，请咨询导服台。No open window serves {category.code} now."
         )
@@ -246,7 +265,7 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
         applicant_masked=applicant[1] if applicant else None,
     )
     uow.tickets.add(t)
-    body = resource(uow, ctx, cfg, t)
+    body = resource(uow, ctx, cfg, t, statuses)
     uow.record(ev.TicketIssued(t.hall, now, {
         "ticket": ticket_public(t, cfg.tz),
         "position": body["position"],
@@ -273,7 +292,10 @@ def call_next(cmd: c.CallNext, uow: UnitOfWork, ctx: HandlerContext) -> dict[str
     depth = sum(cfg.rules.priority_ratio)
     for _ in range(CLAIM_ATTEMPTS):
         waiting = uow.tickets.waiting_candidates(cmd.hall, w.categories, w.number)
-        flags = {cat: uow.tickets.recent_priority_flags(cmd.hall, cat, depth) for cat in w.categories}
+        # The call history matters only where priority and normal tickets both wait.
+        mixed = {c.category for c in waiting if c.priority and not c.appointment} & {
+            c.category for c in waiting if not c.priority and not c.appointment}
+        flags = {cat: uow.tickets.recent_priority_flags(cmd.hall, cat, depth) for cat in mixed}
         choice = choose_next(w.number, w.categories, waiting, flags, policy, now)
         if choice is None:
             return None
@@ -391,6 +413,10 @@ def transfer_ticket(cmd: c.TransferTicket, uow: UnitOfWork, ctx: HandlerContext)
             target = uow.windows.get(t.hall, cmd.window)
             if target is None:
                 raise UnknownWindow(f"没有{cmd.window}号窗口。No window {cmd.window}.")
+            if target.status is WindowStatus.CLOSED:
+                raise WindowClosed(
+                    f"{cmd.window}号窗口未开启，不能转入。Window {cmd.window} is closed: transfer to an open window."
+                )
             category = cmd.category or t.category
             if category not in target.categories:
                 raise InvalidInput(

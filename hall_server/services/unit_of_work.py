@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from hall_server.domain.dispatch import Candidate
+from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.events import Event
 from hall_server.domain.hall import HallConfig
 from hall_server.domain.tickets import Ticket
-from hall_server.domain.windows import Window
+from hall_server.domain.windows import Window, WindowStatus
 
 
 class DuplicateKey(Exception):
@@ -52,11 +52,20 @@ class TicketRepository(Protocol):
         ...
 
     def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
-        """Waiting tickets of these categories plus those transferred to this window."""
+        """Waiting tickets of these categories plus those transferred to this window.
+
+        An implementation may return only the oldest ticket of each kind (appointment,
+        priority, normal) per category and the oldest transferred one: dispatch is FIFO
+        within each, so it chooses the same ticket either way.
+        """
         ...
 
-    def position(self, ticket: Ticket) -> int:
-        """1-based position of a waiting ticket in its queue."""
+    def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
+        """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
+        ...
+
+    def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
+        """Tickets transferred to `window` that wait ahead of `ticket`."""
         ...
 
     def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:
@@ -81,6 +90,10 @@ class WindowRepository(Protocol):
 
     def list(self, hall: str) -> list[Window]:
         """All windows of a hall, by number."""
+        ...
+
+    def statuses_serving(self, hall: str, category: str) -> list[WindowStatus]:
+        """The status of every window that serves the category (cheaper than `list`)."""
         ...
 
     def update(self, window: Window, expected_version: int) -> bool:

@@ -187,7 +187,8 @@ def test_bad_ticket_requests_are_refused_and_change_nothing(api: Api) -> None:
     problem(api.call("POST", url, "kiosk", json={"category": "A", "channel": "fax"}), 422, "invalid_request")
     problem(api.call("POST", url, "kiosk", json={"category": "A", "channel": "kiosk", "extra": 1}),
             422, "invalid_request")
-    bad_id = id_number()[:-1] + ("0" if id_number()[-1] != "0" else "1")
+    good = id_number()
+    bad_id = good[:-1] + ("0" if good[-1] != "0" else "1")  # same number, wrong check digit
     for number in (bad_id, "53010219900230123X", "123"):
         problem(api.call("POST", url, "kiosk", json={
             "category": "A", "channel": "kiosk", "applicant": {"id_type": "resident_id", "id_number": number}}),

@@ -483,18 +483,14 @@ def test_position_is_the_call_order_of_a_window_serving_only_that_category(queue
     ratio=ratios,
     history=st.lists(st.booleans(), max_size=8),
 )
-def test_position_of_a_walk_in_is_never_ahead_of_the_real_call_order(queue, priority_ids, ratio, history):
+def test_position_is_exactly_the_call_order_with_priority_groups_and_history(queue, priority_ids, ratio, history):
     queue = [
         Candidate(c.ticket_id, c.category, c.order_at, i in priority_ids, c.appointment, None)
         for i, c in enumerate(queue)
     ]
     order = call_order(queue, ratio, history=history)
-    plain_appointments = not any(c.appointment and c.priority for c in queue)
     for i, c in enumerate(order):
-        if not c.priority:
-            assert position_in_queue(c, queue) >= i + 1
-        if c.appointment and plain_appointments:
-            assert position_in_queue(c, queue) == i + 1
+        assert position_in_queue(c, queue, history, ratio) == i + 1
 
 
 def test_position_counts_only_the_same_category_queue():
@@ -508,12 +504,8 @@ def test_position_counts_only_the_same_category_queue():
     assert position_in_queue(waiting[0], waiting) == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: a priority ticket is told a place ahead of the one dispatch gives it"
-)
-def test_position_of_a_priority_ticket_is_never_ahead_of_the_real_call_order():
+def test_position_of_a_priority_ticket_counts_the_normal_tickets_interleaved_before_it():
     # Ratio 2:1, fresh day (no call history): dispatch calls p1, p2, n1, p3 -- p3 is 4th.
-    # queue_rank puts every priority ticket before every normal one, so p3 is told 3rd.
     queue = [
         cand("n1", minute=0),
         cand("p1", minute=1, priority=True),
@@ -522,31 +514,23 @@ def test_position_of_a_priority_ticket_is_never_ahead_of_the_real_call_order():
     ]
     order = [c.ticket_id for c in call_order(queue, (2, 1))]
     assert order == ["p1", "p2", "n1", "p3"]
-    assert position_in_queue(queue[3], queue) >= order.index("p3") + 1  # actual: 3 < 4
+    assert position_in_queue(queue[3], queue, (), (2, 1)) == order.index("p3") + 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: a priority appointment is told a place ahead of an earlier appointment"
-)
-def test_position_of_a_priority_appointment_is_never_ahead_of_the_real_call_order():
-    # Dispatch calls checked-in appointments strictly by order_at; queue_rank ranks a
-    # priority appointment before an earlier plain one.
+def test_position_of_a_priority_appointment_follows_earlier_appointments():
+    # Dispatch calls checked-in appointments strictly by order_at, priority or not.
     queue = [
         cand("appt", minute=0, appointment=True),
         cand("appt-prio", minute=5, appointment=True, priority=True),
     ]
     order = [c.ticket_id for c in call_order(queue, (2, 1))]
     assert order == ["appt", "appt-prio"]
-    assert position_in_queue(queue[1], queue) == 2  # actual: 1
+    assert position_in_queue(queue[1], queue) == 2
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: the position of a ticket transferred to a window ignores dispatch's FIFO"
-)
 def test_position_of_tickets_transferred_to_a_window_matches_the_order_that_window_calls_them():
     # Dispatch calls a window's transferred tickets strictly by order_at (priority and
-    # category do not matter), but position_in_queue ranks priority first and counts only
-    # transferred tickets of the same category.
+    # category do not matter).
     queue = [
         cand("n-early", "A", 0, target_window=5),
         cand("p-late", "A", 10, priority=True, target_window=5),
@@ -555,4 +539,4 @@ def test_position_of_tickets_transferred_to_a_window_matches_the_order_that_wind
     order = [c.ticket_id for c in call_order(queue, (2, 1), window=5)]
     assert order == ["n-early", "b-mid", "p-late"]
     told = {c.ticket_id: position_in_queue(c, queue) for c in queue}
-    assert told == {"n-early": 1, "b-mid": 2, "p-late": 3}  # actual: n-early 2, b-mid 1, p-late 1
+    assert told == {"n-early": 1, "b-mid": 2, "p-late": 3}

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, String, and_, bindparam, case, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hall_server.adapters.db import tables as tb
 from hall_server.adapters.hall_config import parse_hall_config
-from hall_server.domain.dispatch import Candidate
+from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.hall import HallConfig
+from hall_server.domain.numbering import parse_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.windows import Window, WindowStatus
 from hall_server.services.unit_of_work import DuplicateKey, StoredResponse
+
+_CONFIG_VERSION = select(tb.halls.c.config_version).where(tb.halls.c.code == bindparam("b_hall"))
 
 
 class ConfigCache:
@@ -27,26 +31,38 @@ class ConfigCache:
     process is seen by the next unit of work of every process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, recheck_s: float = 1.0) -> None:
         self._lock = threading.Lock()
-        self._by_hall: dict[str, tuple[int, HallConfig]] = {}
+        self._recheck_s = recheck_s
+        # hall -> (config_version, config, monotonic time the version was last read)
+        self._by_hall: dict[str, tuple[int, HallConfig, float]] = {}
 
     def get(self, conn: Connection, hall: str) -> HallConfig | None:
-        """The hall's current configuration."""
-        version = conn.execute(
-            select(tb.halls.c.config_version).where(tb.halls.c.code == hall)
-        ).scalar_one_or_none()
-        if version is None:
-            return None
+        """The hall's current configuration (an edit by another process shows within `recheck_s`)."""
+        now = time.monotonic()
         with self._lock:
             hit = self._by_hall.get(hall)
-        if hit is not None and hit[0] == version:
+        if hit is not None and now - hit[2] < self._recheck_s:
             return hit[1]
-        doc = conn.execute(select(tb.halls.c.config).where(tb.halls.c.code == hall)).scalar_one()
-        cfg = parse_hall_config(doc, source=f"database:halls/{hall}")
+        version = conn.execute(_CONFIG_VERSION, {"b_hall": hall}).scalar_one_or_none()
+        if version is None:
+            return None
+        if hit is not None and hit[0] == version:
+            cfg = hit[1]
+        else:
+            doc = conn.execute(select(tb.halls.c.config).where(tb.halls.c.code == hall)).scalar_one()
+            cfg = parse_hall_config(doc, source=f"database:halls/{hall}")
         with self._lock:
-            self._by_hall[hall] = (version, cfg)
+            self._by_hall[hall] = (version, cfg, now)
         return cfg
+
+    def forget(self, hall: str | None = None) -> None:
+        """Drop cached configurations (after this process changed one)."""
+        with self._lock:
+            if hall is None:
+                self._by_hall.clear()
+            else:
+                self._by_hall.pop(hall, None)
 
 
 class SqlHallRepository:
@@ -55,13 +71,17 @@ class SqlHallRepository:
     def __init__(self, conn: Connection, cache: ConfigCache) -> None:
         self._conn = conn
         self._cache = cache
+        self._seen: dict[str, HallConfig | None] = {}
 
     def config(self, hall: str) -> HallConfig | None:
-        """The hall's configuration, or None."""
-        return self._cache.get(self._conn, hall)
+        """The hall's configuration, or None (read once per unit of work)."""
+        if hall not in self._seen:
+            self._seen[hall] = self._cache.get(self._conn, hall)
+        return self._seen[hall]
 
 
 _T = tb.tickets.c
+_W = tb.windows.c
 
 
 def ticket_from_row(r: Any) -> Ticket:
@@ -94,6 +114,102 @@ def ticket_from_row(r: Any) -> Ticket:
     )
 
 
+# Statements are built once: building and cache-keying a Core statement per call cost
+# more than executing it (benchmarks/api_load.py).
+_MUTABLE = ("status", "category", "window", "target_window", "order_at", "called_at", "started_at",
+            "finished_at", "outcome", "recall_count", "transfer_count", "version")
+_GET_TICKET = select(tb.tickets).where(_T.id == bindparam("b_id"))
+_GET_BY_TOKEN = select(tb.tickets).where(_T.token == bindparam("b_token"))
+_INSERT_TICKET = insert(tb.tickets)
+_UPDATE_TICKET = (
+    update(tb.tickets)
+    .where(_T.id == bindparam("b_id"), _T.version == bindparam("b_expected"))
+    .values({c: bindparam(f"v_{c}") for c in _MUTABLE})
+)
+_CANDIDATE_COLUMNS = (_T.id, _T.seq, _T.category, _T.order_at, _T.priority_group, _T.appointment,
+                      _T.target_window)
+# The head of each kind (appointment / priority / normal) of each category, and of the
+# tickets transferred to the window: within a kind dispatch is FIFO, so the heads are all
+# it needs, however long the queue.
+_HEAD_RANK = func.row_number().over(
+    partition_by=(_T.category, _T.appointment, _T.priority_group.is_(None), _T.target_window.is_(None)),
+    order_by=(_T.order_at, _T.seq, _T.id),
+).label("rank")
+_WAITING_RANKED = (
+    select(*_CANDIDATE_COLUMNS, _HEAD_RANK)
+    .where(
+        _T.hall == bindparam("b_hall"),
+        _T.status == TicketStatus.WAITING.value,
+        or_(
+            and_(_T.category.in_(bindparam("b_categories", expanding=True)), _T.target_window.is_(None)),
+            _T.target_window == bindparam("b_window"),
+        ),
+    )
+    .subquery()
+)
+_WAITING_HEADS = select(_WAITING_RANKED).where(_WAITING_RANKED.c.rank == 1)
+_TARGETED_HEAD = (
+    select(*_CANDIDATE_COLUMNS)
+    .where(_T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
+           _T.target_window == bindparam("b_window"))
+    .order_by(_T.order_at, _T.seq, _T.id)
+    .limit(1)
+)
+
+# "ahead" in dispatch's FIFO order: (order_at, seq, id) smaller than the ticket's
+_AHEAD = or_(
+    _T.order_at < bindparam("b_order_at"),
+    and_(_T.order_at == bindparam("b_order_at"), _T.seq < bindparam("b_seq")),
+    and_(_T.order_at == bindparam("b_order_at"), _T.seq == bindparam("b_seq"), _T.id < bindparam("b_id")),
+)
+_IS_APPOINTMENT = _T.appointment.is_(True)
+_IS_PRIORITY = and_(_T.appointment.is_(False), _T.priority_group.is_not(None))
+_IS_NORMAL = and_(_T.appointment.is_(False), _T.priority_group.is_(None))
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+_QUEUE_COUNTS = select(
+    _count(and_(_IS_APPOINTMENT, _AHEAD)), _count(_IS_APPOINTMENT),
+    _count(and_(_IS_PRIORITY, _AHEAD)), _count(_IS_PRIORITY),
+    _count(and_(_IS_NORMAL, _AHEAD)), _count(_IS_NORMAL),
+).where(
+    _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
+    _T.category == bindparam("b_category"), _T.target_window.is_(None), _T.id != bindparam("b_id"),
+)
+_TARGETED_AHEAD = select(func.count()).select_from(tb.tickets).where(
+    _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
+    _T.target_window == bindparam("b_window"), _T.id != bindparam("b_id"), _AHEAD,
+)
+_RECENT_FLAGS = (
+    select(_T.priority_group)
+    .where(_T.hall == bindparam("b_hall"), _T.category == bindparam("b_category"), _T.called_at.is_not(None),
+           _T.appointment.is_(False))
+    .order_by(_T.called_at.desc())
+    .limit(bindparam("b_limit"))
+)
+_ISSUED_COUNT = (
+    select(func.count())
+    .select_from(tb.tickets)
+    .where(_T.hall == bindparam("b_hall"), _T.applicant_key == bindparam("b_key"),
+           _T.business_date == bindparam("b_day"))
+)
+_DURATIONS = (
+    select(_T.started_at, _T.finished_at)
+    .where(_T.hall == bindparam("b_hall"), _T.category == bindparam("b_category"),
+           _T.status == TicketStatus.DONE.value, _T.started_at.is_not(None))
+    .order_by(_T.finished_at.desc())
+    .limit(bindparam("b_limit"))
+)
+
+
+def _candidate(r: Any) -> Candidate:
+    return Candidate(r.id, r.category, r.order_at, r.priority_group is not None, bool(r.appointment),
+                     r.target_window, r.seq)
+
+
 def _ticket_values(t: Ticket) -> dict[str, Any]:
     return {
         "status": t.status.value,
@@ -119,119 +235,84 @@ class SqlTicketRepository:
 
     def get(self, ticket_id: str) -> Ticket | None:
         """One ticket by id."""
-        row = self._conn.execute(select(tb.tickets).where(_T.id == ticket_id)).first()
+        row = self._conn.execute(_GET_TICKET, {"b_id": ticket_id}).first()
         return ticket_from_row(row) if row else None
 
     def by_token(self, token: str) -> Ticket | None:
         """One ticket by its status-page token."""
-        row = self._conn.execute(select(tb.tickets).where(_T.token == token)).first()
+        row = self._conn.execute(_GET_BY_TOKEN, {"b_token": token}).first()
         return ticket_from_row(row) if row else None
 
     def add(self, t: Ticket) -> None:
         """Insert a new ticket."""
         self._conn.execute(
-            insert(tb.tickets).values(
-                id=t.id,
-                hall=t.hall,
-                number=t.number,
-                business_date=t.business_date,
-                channel=t.channel.value,
-                issued_at=t.issued_at,
-                item=t.item,
-                priority_group=t.priority_group,
-                appointment=t.appointment,
-                applicant_key=t.applicant_key,
-                applicant_masked=t.applicant_masked,
-                token=t.token,
+            _INSERT_TICKET,
+            {
+                "id": t.id,
+                "hall": t.hall,
+                "number": t.number,
+                "business_date": t.business_date,
+                "seq": parse_number(t.number)[1],
+                "channel": t.channel.value,
+                "issued_at": t.issued_at,
+                "item": t.item,
+                "priority_group": t.priority_group,
+                "appointment": t.appointment,
+                "applicant_key": t.applicant_key,
+                "applicant_masked": t.applicant_masked,
+                "token": t.token,
                 **_ticket_values(t),
-            )
+            },
         )
 
     def update(self, t: Ticket, expected_version: int) -> bool:
         """Write the ticket if its stored version is still `expected_version`."""
-        res = self._conn.execute(
-            update(tb.tickets)
-            .where(and_(_T.id == t.id, _T.version == expected_version))
-            .values(**_ticket_values(t))
-        )
-        return res.rowcount == 1
+        params = {f"v_{k}": v for k, v in _ticket_values(t).items()}
+        params.update(b_id=t.id, b_expected=expected_version)
+        return self._conn.execute(_UPDATE_TICKET, params).rowcount == 1
 
     def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
-        """Waiting tickets of these categories plus those transferred to this window."""
-        rows = self._conn.execute(
-            select(_T.id, _T.category, _T.order_at, _T.priority_group, _T.appointment, _T.target_window)
-            .where(
-                _T.hall == hall,
-                _T.status == TicketStatus.WAITING.value,
-                or_(
-                    and_(_T.category.in_(list(categories)), _T.target_window.is_(None)),
-                    _T.target_window == window,
-                ),
-            )
-        ).all()
-        return [
-            Candidate(r.id, r.category, r.order_at, r.priority_group is not None, bool(r.appointment),
-                      r.target_window)
-            for r in rows
-        ]
+        """What dispatch chooses from: the oldest waiting ticket of each kind of each category,
+        and the oldest ticket transferred to this window (the rest are behind them)."""
+        params = {"b_hall": hall, "b_categories": list(categories), "b_window": window}
+        heads = [_candidate(r) for r in self._conn.execute(_WAITING_HEADS, params)]
+        # Tickets transferred to this window form one FIFO queue across categories and kinds.
+        targeted = [c for c in heads if c.target_window is not None]
+        if len(targeted) > 1:
+            heads = [c for c in heads if c.target_window is None]
+            heads += [_candidate(r) for r in self._conn.execute(_TARGETED_HEAD, params)]
+        return heads
 
-    def position(self, t: Ticket) -> int:
-        """1 + the waiting tickets of the same queue ranked ahead (see dispatch.queue_rank)."""
-        appt = 0 if t.appointment else 1
-        prio = 0 if t.priority_group is not None else 1
-        appt_col = case((_T.appointment.is_(True), 0), else_=1)
-        prio_col = case((_T.priority_group.is_not(None), 0), else_=1)
-        ahead = or_(
-            appt_col < appt,
-            and_(appt_col == appt, prio_col < prio),
-            and_(appt_col == appt, prio_col == prio, _T.order_at < t.order_at),
-            and_(appt_col == appt, prio_col == prio, _T.order_at == t.order_at, _T.id < t.id),
-        )
-        same_queue = _T.target_window == t.target_window if t.target_window is not None else and_(
-            _T.category == t.category, _T.target_window.is_(None)
-        )
-        n = self._conn.execute(
-            select(func.count())
-            .select_from(tb.tickets)
-            .where(_T.hall == t.hall, _T.status == TicketStatus.WAITING.value, same_queue, ahead)
-        ).scalar_one()
-        return int(n) + 1
+    def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
+        """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
+        r = self._conn.execute(_QUEUE_COUNTS, {
+            "b_hall": hall, "b_category": category, "b_order_at": ticket.order_at, "b_seq": ticket.seq,
+            "b_id": ticket.ticket_id,
+        }).one()
+        return QueueCounts(*(int(v or 0) for v in r))
+
+    def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
+        """Tickets transferred to `window` that wait ahead of `ticket`."""
+        return int(self._conn.execute(_TARGETED_AHEAD, {
+            "b_hall": hall, "b_window": window, "b_order_at": ticket.order_at, "b_seq": ticket.seq,
+            "b_id": ticket.ticket_id,
+        }).scalar_one())
 
     def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:
         """Priority flags of the category's latest calls, newest first."""
-        rows = self._conn.execute(
-            select(_T.priority_group)
-            .where(_T.hall == hall, _T.category == category, _T.called_at.is_not(None),
-                   _T.appointment.is_(False))
-            .order_by(_T.called_at.desc())
-            .limit(limit)
-        ).all()
+        rows = self._conn.execute(_RECENT_FLAGS, {"b_hall": hall, "b_category": category, "b_limit": limit}).all()
         return [r.priority_group is not None for r in rows]
 
     def issued_count(self, hall: str, applicant_key: str, business_date: date) -> int:
         """Tickets the person got in the hall that day."""
-        return int(
-            self._conn.execute(
-                select(func.count())
-                .select_from(tb.tickets)
-                .where(_T.hall == hall, _T.applicant_key == applicant_key,
-                       _T.business_date == business_date.isoformat())
-            ).scalar_one()
-        )
+        return int(self._conn.execute(
+            _ISSUED_COUNT, {"b_hall": hall, "b_key": applicant_key, "b_day": business_date.isoformat()}
+        ).scalar_one())
 
     def recent_service_durations(self, hall: str, category: str, limit: int) -> list[float]:
         """Durations (s) of the category's latest finished services."""
-        rows = self._conn.execute(
-            select(_T.started_at, _T.finished_at)
-            .where(_T.hall == hall, _T.category == category, _T.status == TicketStatus.DONE.value,
-                   _T.started_at.is_not(None))
-            .order_by(_T.finished_at.desc())
-            .limit(limit)
-        ).all()
+        rows = self._conn.execute(_DURATIONS, {"b_hall": hall, "b_category": category, "b_limit": limit}).all()
         return [(r.finished_at - r.started_at).total_seconds() for r in rows]
-
-
-_W = tb.windows.c
 
 
 def window_from_row(r: Any) -> Window:
@@ -250,6 +331,19 @@ def window_from_row(r: Any) -> Window:
     )
 
 
+_GET_WINDOW = select(tb.windows).where(_W.hall == bindparam("b_hall"), _W.number == bindparam("b_number"))
+_LIST_WINDOWS = select(tb.windows).where(_W.hall == bindparam("b_hall")).order_by(_W.number)
+# Categories as their JSON text: decoding every window's list costs more than the query.
+_WINDOW_STATUSES = select(_W.status, cast(_W.categories, String).label("categories")).where(
+    _W.hall == bindparam("b_hall"))
+_UPDATE_WINDOW = (
+    update(tb.windows)
+    .where(_W.hall == bindparam("b_hall"), _W.number == bindparam("b_number"), _W.version == bindparam("b_expected"))
+    .values({c: bindparam(f"v_{c}") for c in ("status", "pause_reason", "staff", "current_ticket", "status_since",
+                                              "version")})
+)
+
+
 class SqlWindowRepository:
     """Windows' live state."""
 
@@ -258,29 +352,37 @@ class SqlWindowRepository:
 
     def get(self, hall: str, number: int) -> Window | None:
         """One window."""
-        row = self._conn.execute(select(tb.windows).where(_W.hall == hall, _W.number == number)).first()
+        row = self._conn.execute(_GET_WINDOW, {"b_hall": hall, "b_number": number}).first()
         return window_from_row(row) if row else None
 
     def list(self, hall: str) -> list[Window]:
         """All windows of a hall by number."""
-        rows = self._conn.execute(select(tb.windows).where(_W.hall == hall).order_by(_W.number)).all()
-        return [window_from_row(r) for r in rows]
+        return [window_from_row(r) for r in self._conn.execute(_LIST_WINDOWS, {"b_hall": hall})]
+
+    def statuses_serving(self, hall: str, category: str) -> list[WindowStatus]:
+        """The status of every window serving the category."""
+        quoted = f'"{category}"'
+        return [WindowStatus(r.status) for r in self._conn.execute(_WINDOW_STATUSES, {"b_hall": hall})
+                if quoted in r.categories]
 
     def update(self, w: Window, expected_version: int) -> bool:
         """Write the window if its stored version is still `expected_version`."""
-        res = self._conn.execute(
-            update(tb.windows)
-            .where(_W.hall == w.hall, _W.number == w.number, _W.version == expected_version)
-            .values(
-                status=w.status.value,
-                pause_reason=w.pause_reason,
-                staff=w.staff,
-                current_ticket=w.current_ticket,
-                status_since=w.status_since,
-                version=w.version,
-            )
-        )
+        res = self._conn.execute(_UPDATE_WINDOW, {
+            "b_hall": w.hall, "b_number": w.number, "b_expected": expected_version,
+            "v_status": w.status.value, "v_pause_reason": w.pause_reason, "v_staff": w.staff,
+            "v_current_ticket": w.current_ticket, "v_status_since": w.status_since, "v_version": w.version,
+        })
         return res.rowcount == 1
+
+
+_C = tb.ticket_counters.c
+_BUMP_COUNTER = (
+    update(tb.ticket_counters)
+    .where(_C.hall == bindparam("b_hall"), _C.prefix == bindparam("b_prefix"), _C.business_date == bindparam("b_day"))
+    .values(last_seq=_C.last_seq + 1)
+    .returning(_C.last_seq)
+)
+_INSERT_COUNTER = insert(tb.ticket_counters)
 
 
 class SqlCounterRepository:
@@ -291,27 +393,23 @@ class SqlCounterRepository:
 
     def next_seq(self, hall: str, prefix: str, business_date: date) -> int:
         """Take the next sequence number; the row lock serialises concurrent issuers."""
-        c = tb.ticket_counters.c
-        key = (c.hall == hall, c.prefix == prefix, c.business_date == business_date.isoformat())
-        row = self._conn.execute(
-            update(tb.ticket_counters).where(*key).values(last_seq=c.last_seq + 1).returning(c.last_seq)
-        ).first()
+        key = {"b_hall": hall, "b_prefix": prefix, "b_day": business_date.isoformat()}
+        row = self._conn.execute(_BUMP_COUNTER, key).first()
         if row is not None:
             return int(row.last_seq)
         try:
             with self._conn.begin_nested():
-                self._conn.execute(
-                    insert(tb.ticket_counters).values(
-                        hall=hall, prefix=prefix, business_date=business_date.isoformat(), last_seq=1
-                    )
-                )
+                self._conn.execute(_INSERT_COUNTER, {"hall": hall, "prefix": prefix,
+                                                     "business_date": business_date.isoformat(), "last_seq": 1})
             return 1
         except IntegrityError:
             # Another transaction created the day's row first (PostgreSQL): bump it instead.
-            row = self._conn.execute(
-                update(tb.ticket_counters).where(*key).values(last_seq=c.last_seq + 1).returning(c.last_seq)
-            ).one()
-            return int(row.last_seq)
+            return int(self._conn.execute(_BUMP_COUNTER, key).one().last_seq)
+
+
+_I = tb.idempotency_keys.c
+_GET_KEY = select(_I.fingerprint, _I.status, _I.body).where(_I.scope == bindparam("b_scope"), _I.key == bindparam("b_key"))
+_INSERT_KEY = insert(tb.idempotency_keys)
 
 
 class SqlIdempotencyRepository:
@@ -323,21 +421,16 @@ class SqlIdempotencyRepository:
 
     def get(self, scope: str, key: str) -> StoredResponse | None:
         """The remembered response, if any."""
-        c = tb.idempotency_keys.c
-        row = self._conn.execute(
-            select(c.fingerprint, c.status, c.body).where(c.scope == scope, c.key == key)
-        ).first()
+        row = self._conn.execute(_GET_KEY, {"b_scope": scope, "b_key": key}).first()
         return StoredResponse(row.fingerprint, row.status, row.body) if row else None
 
     def put(self, scope: str, key: str, response: StoredResponse) -> None:
         """Remember a response; DuplicateKey when a concurrent request stored it first."""
         try:
             with self._conn.begin_nested():
-                self._conn.execute(
-                    insert(tb.idempotency_keys).values(
-                        scope=scope, key=key, fingerprint=response.fingerprint, status=response.status,
-                        body=response.body, created_at=self._now(),
-                    )
-                )
+                self._conn.execute(_INSERT_KEY, {
+                    "scope": scope, "key": key, "fingerprint": response.fingerprint, "status": response.status,
+                    "body": response.body, "created_at": self._now(),
+                })
         except IntegrityError:
             raise DuplicateKey(key)

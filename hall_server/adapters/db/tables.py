@@ -92,6 +92,7 @@ tickets = Table(
     Column("hall", String(32), nullable=False),
     Column("number", String(16), nullable=False),
     Column("business_date", String(10), nullable=False),
+    Column("seq", Integer, nullable=False, server_default="0"),  # daily sequence of `number` (0002)
     Column("category", String(8), nullable=False),
     Column("item", String(64)),
     Column("channel", String(16), nullable=False),

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from hall_server.adapters.db import tables as tb
 from hall_server.adapters.db.engine import Database
@@ -35,12 +35,18 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_S = tb.hall_sequences.c
+_BUMP_SEQ = (
+    update(tb.hall_sequences).where(_S.hall == bindparam("b_hall")).values(last_seq=_S.last_seq + 1)
+    .returning(_S.last_seq)
+)
+_INSERT_EVENT = insert(tb.events)
+_INSERT_OUTBOX = insert(tb.outbox)
+
+
 def next_event_seq(conn: Connection, hall: str) -> int:
     """Bump and return the hall's event sequence (the row lock orders concurrent writers)."""
-    c = tb.hall_sequences.c
-    row = conn.execute(
-        update(tb.hall_sequences).where(c.hall == hall).values(last_seq=c.last_seq + 1).returning(c.last_seq)
-    ).first()
+    row = conn.execute(_BUMP_SEQ, {"b_hall": hall}).first()
     if row is None:
         raise LookupError(f"hall {hall!r} has no event sequence row; run `onedoor init`")
     return int(row.last_seq)
@@ -56,16 +62,10 @@ def store_events(
         event_id = str(uuid.uuid4())
         wire = EVENT_TYPES[type(e).__name__]
         data = _jsonable(dict(e.data))
-        conn.execute(
-            insert(tb.events).values(
-                id=event_id, hall=e.hall, seq=seq, type=wire.value, occurred_at=e.occurred_at, data=data
-            )
-        )
-        conn.execute(
-            insert(tb.outbox).values(
-                event_id=event_id, hall=e.hall, seq=seq, status="pending", attempts=0, created_at=now
-            )
-        )
+        conn.execute(_INSERT_EVENT, {"id": event_id, "hall": e.hall, "seq": seq, "type": wire.value,
+                                     "occurred_at": e.occurred_at, "data": data})
+        conn.execute(_INSERT_OUTBOX, {"event_id": event_id, "hall": e.hall, "seq": seq, "status": "pending",
+                                      "attempts": 0, "created_at": now})
         occurred = e.occurred_at.astimezone(tz_of(e.hall)).isoformat(timespec="seconds")
         envelopes.append(envelope(event_id, seq, wire.value, e.hall, occurred, data))
     return envelopes
