@@ -161,7 +161,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clients", type=int, default=64, help="concurrent clients (1..256)")
     p.add_argument("--seconds", type=float, default=10.0, help="duration of each phase (1..120)")
-    p.add_argument("--threads", type=int, default=64, help="server request threads")
+    p.add_argument("--threads", type=int, default=64, help="server request threads per worker")
+    p.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = p.parse_args()
     clients = max(1, min(args.clients, 256))
     seconds = max(1.0, min(args.seconds, 120.0))
@@ -185,6 +186,7 @@ def main() -> int:
         s.bind(("127.0.0.1", 0))
         PORT = s.getsockname()[1]
     server_env = {**os.environ, **env, "ONEDOOR_PORT": str(PORT), "ONEDOOR_THREADS": str(args.threads),
+                  "ONEDOOR_WORKERS": str(args.workers),
                   "ONEDOOR_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "hall_server.cli", "serve"], env=server_env, cwd=ROOT)
     try:

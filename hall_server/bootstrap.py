@@ -8,7 +8,7 @@ from typing import Any
 
 from hall_server.adapters.auth import AuthService, LoginPolicy
 from hall_server.adapters.db.engine import Database, open_database
-from hall_server.adapters.db.repositories import ConfigCache
+from hall_server.adapters.db.repositories import ConfigCache, TtlCache
 from hall_server.adapters.db.schema import load_hall, upgrade
 from hall_server.adapters.db.uow import SqlUnitOfWork
 from hall_server.adapters.db.views import HallViews
@@ -43,6 +43,7 @@ class Container:
     auth: AuthService
     live: ForwardingPublisher
     config_cache: ConfigCache
+    read_cache: TtlCache
 
     def init_database(self, config_path: Path | None = None) -> dict[str, Any]:
         """Create or migrate the schema and load a hall configuration (default: the example hall)."""
@@ -51,6 +52,7 @@ class Container:
         upgrade(self.db)
         counts = load_hall(self.db, cfg, self.clock.now())
         self.config_cache.forget(cfg.code)
+        self.read_cache.forget_hall(cfg.code)
         return {"hall": cfg.code, "name": cfg.name, "path": str(path), "categories": len(cfg.categories),
                 "windows": len(cfg.windows), "items": len(cfg.items), **counts}
 
@@ -65,6 +67,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, live: LivePubli
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = open_database(settings.database_url, pool_size=min(max(settings.threads // 2, 8), 64))
     cache = ConfigCache()
+    reads = TtlCache(ttl_s=1.0)
     forwarding = ForwardingPublisher()
     if live is not None:
         forwarding.target = live
@@ -74,8 +77,8 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, live: LivePubli
         always_open=settings.always_open,
         status_url_base=settings.status_url_base,
     )
-    bus = MessageBus(lambda: SqlUnitOfWork(db, cache, clock.now), context, forwarding)
-    views = HallViews(db, cache, context, clock.now)
+    bus = MessageBus(lambda: SqlUnitOfWork(db, cache, clock.now, reads), context, forwarding)
+    views = HallViews(db, cache, context, clock.now, reads)
     auth = AuthService(db, clock.now, LoginPolicy(token_ttl_s=settings.token_ttl_s, password_method=settings.password_hash))
     return Container(settings=settings, db=db, clock=clock, bus=bus, views=views, auth=auth, live=forwarding,
-                     config_cache=cache)
+                     config_cache=cache, read_cache=reads)

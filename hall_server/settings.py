@@ -54,6 +54,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 64
+    workers: int = 1
     message_queue: str | None = None
     token_ttl_s: int = 12 * 3600
     log_level: str = "INFO"
@@ -78,6 +79,7 @@ class Settings:
             host=env.get("ONEDOOR_HOST") or "127.0.0.1",
             port=_int(env, "ONEDOOR_PORT", 8080, 1, 65535),
             threads=_int(env, "ONEDOOR_THREADS", 64, 1, 1024),
+            workers=_int(env, "ONEDOOR_WORKERS", 1, 1, 64),
             message_queue=(env.get("ONEDOOR_MESSAGE_QUEUE") or None),
             token_ttl_s=_int(env, "ONEDOOR_TOKEN_TTL_S", 12 * 3600, 60, 30 * 86400),
             log_level=(env.get("ONEDOOR_LOG_LEVEL") or "INFO").upper(),

@@ -18,11 +18,11 @@ class HallServer(BaseApplication):  # type: ignore[misc]
     proxy, PostgreSQL and ONEDOOR_MESSAGE_QUEUE (DESIGN.md, "Scale out").
     """
 
-    def __init__(self, settings: Settings, *, workers: int = 1, access_log: bool = False) -> None:
+    def __init__(self, settings: Settings, *, workers: int | None = None, access_log: bool = False) -> None:
         self._settings = settings
         self._options = {
             "bind": f"{settings.host}:{settings.port}",
-            "workers": workers,
+            "workers": workers or settings.workers,
             "worker_class": "gthread",
             "threads": settings.threads,
             "timeout": 60,

@@ -32,12 +32,17 @@ ID_TYPES = ("resident_id", "uscc")
 WINDOW_STATUSES = ("closed", "open", "paused")
 HALL_LEVELS = ("province", "prefecture", "county", "township", "village")
 ROLES = ("admin", "manager", "staff", "kiosk", "board", "evaluator")
+PERSON_ROLES = ("admin", "manager", "staff")
 ITEM_TYPES = ("行政许可", "行政征收", "行政确认", "行政给付", "其他行政权力", "公共服务")
 
 # Who may call what (API.md "Conventions").
 ANY_ROLE = ROLES
 STAFF_UP = ("admin", "manager", "staff")
 ISSUERS = ("admin", "manager", "staff", "kiosk")
+
+# "Holds a character that Python's str.strip() keeps", as `Fields.string` requires. The
+# regex `\S` alone differs between ECMA-262 and Python at U+001C-U+001F, U+0085 and U+FEFF.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]|\ufeff"
 
 # Statuses a request with a JSON body can add: bad JSON, too large, not JSON, invalid.
 BODY_ERRORS = (400, 413, 415, 422)
@@ -78,7 +83,7 @@ def string(description: str | None = None, **keywords: Any) -> Schema:
 
 def text_field(max_len: int, description: str) -> Schema:
     """A request string as `Fields.string` takes it: 1..max_len characters, not only spaces."""
-    return string(description, minLength=1, maxLength=max_len, pattern=r"\S")
+    return string(description, minLength=1, maxLength=max_len, pattern=NOT_BLANK)
 
 
 def enum(values: tuple[str, ...], description: str | None = None) -> Schema:
@@ -167,7 +172,7 @@ def problem_response_component(status: int) -> Schema:
                    "content": {"application/problem+json": {"schema": schema}}}
     if status == 401:
         out["headers"] = {"WWW-Authenticate": {"description": 'Always `Bearer realm="onedoor"`.',
-                                               "schema": string()}}
+                                               "required": True, "schema": string(pattern="^Bearer ")}}
     if status == 429:
         out["headers"] = {"Retry-After": {"description": "Seconds to wait (login throttling only).",
                                           "schema": integer(minimum=0)}}
@@ -219,9 +224,12 @@ def param(name: str) -> Schema:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
-def query(name: str, schema: Schema, description: str) -> Schema:
-    """An optional query parameter."""
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+def query(name: str, schema: Schema, description: str, *, allow_empty: bool = False) -> Schema:
+    """An optional query parameter (`allow_empty`: `?name=` counts as absent)."""
+    out: Schema = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    if allow_empty:
+        out["allowEmptyValue"] = True
+    return out
 
 
 def ticket_link(op_id: str, pointer: str) -> Schema:
@@ -351,7 +359,7 @@ def _problem_schema() -> Schema:
 def components() -> Schema:
     """Shared schemas, parameters, responses and the security scheme."""
     user = obj({
-        "username": string(), "role": enum(ROLES), "hall": nullable(string()),
+        "username": string(), "role": enum(PERSON_ROLES), "hall": nullable(string()),
         "window": nullable(integer(minimum=1, maximum=9999)),
     })
     schemas: dict[str, Schema] = {
@@ -466,8 +474,10 @@ def _hall_paths() -> dict[str, Schema]:
             "listEvents", "queue", "The hall's events after `after`, in seq order (catch-up after a reconnect).",
             roles=ANY_ROLE, errors=(403, 404, 422),
             parameters=[param("Hall"),
-                        query("after", integer(minimum=0, maximum=2**62, default=0), "Last seq already seen."),
-                        query("limit", integer(minimum=1, maximum=1000, default=100), "At most this many events.")],
+                        query("after", integer(minimum=0, maximum=2**62, default=0),
+                              "Last seq already seen (empty: 0).", allow_empty=True),
+                        query("limit", integer(minimum=1, maximum=1000, default=100),
+                              "At most this many events (empty: 100).", allow_empty=True)],
             ok={"200": json_response("Events with seq > after.", array(ref("Event")))})},
     }
 
@@ -476,7 +486,7 @@ def _window_paths() -> dict[str, Schema]:
     base = f"{API}/halls/{{hall}}/windows"
     window_params = [param("Hall"), param("WindowNumber")]
     moves = {
-        "open": ("openWindow", "Open the window (开窗); opening an open window is a no-op.", empty_body(), ()),
+        "open": ("openWindow", "Open the window (开窗); opening an open window is a no-op.", empty_body(), (409,)),
         "pause": ("pauseWindow", "Pause the window (暂停服务) with a reason.",
                   request_body({"reason": text_field(200, "Why (暂停原因), shown on the board.")}, ("reason",)),
                   (409,)),

@@ -65,6 +65,39 @@ class ConfigCache:
                 self._by_hall.pop(hall, None)
 
 
+class TtlCache:
+    """Slow-moving reads shared by the units of work of a process, each kept for a while.
+
+    Used for what only estimates and soft checks read: the recent service durations of a
+    category (they move slowly) and the window statuses per category (forgotten when a
+    unit of work of this process changes a window; other processes' changes show within
+    the time to live).
+    """
+
+    def __init__(self, ttl_s: float = 1.0) -> None:
+        self._ttl = ttl_s
+        self._lock = threading.Lock()
+        self._data: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, ...], load: Any) -> Any:
+        """The cached value for `key`, or `load()` (then cached)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        value = load()
+        with self._lock:
+            self._data[key] = (now, value)
+        return value
+
+    def forget_hall(self, hall: str) -> None:
+        """Drop every entry of a hall."""
+        with self._lock:
+            for key in [k for k in self._data if k[1] == hall]:
+                del self._data[key]
+
+
 class SqlHallRepository:
     """Hall configurations stored in `halls.config`."""
 
@@ -116,8 +149,9 @@ def ticket_from_row(r: Any) -> Ticket:
 
 # Statements are built once: building and cache-keying a Core statement per call cost
 # more than executing it (benchmarks/api_load.py).
-_MUTABLE = ("status", "category", "window", "target_window", "order_at", "called_at", "started_at",
+_MUTABLE = ("status", "category", "lane", "window", "target_window", "order_at", "called_at", "started_at",
             "finished_at", "outcome", "recall_count", "transfer_count", "version")
+APPOINTMENT_LANE, PRIORITY_LANE, NORMAL_LANE = 0, 1, 2
 _GET_TICKET = select(tb.tickets).where(_T.id == bindparam("b_id"))
 _GET_BY_TOKEN = select(tb.tickets).where(_T.token == bindparam("b_token"))
 _INSERT_TICKET = insert(tb.tickets)
@@ -128,26 +162,15 @@ _UPDATE_TICKET = (
 )
 _CANDIDATE_COLUMNS = (_T.id, _T.seq, _T.category, _T.order_at, _T.priority_group, _T.appointment,
                       _T.target_window)
-# The head of each kind (appointment / priority / normal) of each category, and of the
-# tickets transferred to the window: within a kind dispatch is FIFO, so the heads are all
-# it needs, however long the queue.
-_HEAD_RANK = func.row_number().over(
-    partition_by=(_T.category, _T.appointment, _T.priority_group.is_(None), _T.target_window.is_(None)),
-    order_by=(_T.order_at, _T.seq, _T.id),
-).label("rank")
-_WAITING_RANKED = (
-    select(*_CANDIDATE_COLUMNS, _HEAD_RANK)
-    .where(
-        _T.hall == bindparam("b_hall"),
-        _T.status == TicketStatus.WAITING.value,
-        or_(
-            and_(_T.category.in_(bindparam("b_categories", expanding=True)), _T.target_window.is_(None)),
-            _T.target_window == bindparam("b_window"),
-        ),
-    )
-    .subquery()
+# The head of one lane of one category: dispatch is FIFO within a lane, so the heads
+# are all it needs, and each is one step down ix_tickets_lane however long the queue.
+_LANE_HEAD = (
+    select(*_CANDIDATE_COLUMNS)
+    .where(_T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
+           _T.category == bindparam("b_category"), _T.lane == bindparam("b_lane"), _T.target_window.is_(None))
+    .order_by(_T.order_at, _T.seq, _T.id)
+    .limit(1)
 )
-_WAITING_HEADS = select(_WAITING_RANKED).where(_WAITING_RANKED.c.rank == 1)
 _TARGETED_HEAD = (
     select(*_CANDIDATE_COLUMNS)
     .where(_T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
@@ -210,10 +233,17 @@ def _candidate(r: Any) -> Candidate:
                      r.target_window, r.seq)
 
 
+def _lane(t: Ticket) -> int:
+    if t.appointment:
+        return APPOINTMENT_LANE
+    return PRIORITY_LANE if t.priority_group is not None else NORMAL_LANE
+
+
 def _ticket_values(t: Ticket) -> dict[str, Any]:
     return {
         "status": t.status.value,
         "category": t.category,
+        "lane": _lane(t),
         "window": t.window,
         "target_window": t.target_window,
         "order_at": t.order_at,
@@ -230,8 +260,9 @@ def _ticket_values(t: Ticket) -> dict[str, Any]:
 class SqlTicketRepository:
     """Tickets; every update is conditional on the version read (optimistic locking)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: TtlCache | None = None) -> None:
         self._conn = conn
+        self._cache = cache
 
     def get(self, ticket_id: str) -> Ticket | None:
         """One ticket by id."""
@@ -274,13 +305,12 @@ class SqlTicketRepository:
     def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
         """What dispatch chooses from: the oldest waiting ticket of each kind of each category,
         and the oldest ticket transferred to this window (the rest are behind them)."""
-        params = {"b_hall": hall, "b_categories": list(categories), "b_window": window}
-        heads = [_candidate(r) for r in self._conn.execute(_WAITING_HEADS, params)]
-        # Tickets transferred to this window form one FIFO queue across categories and kinds.
-        targeted = [c for c in heads if c.target_window is not None]
-        if len(targeted) > 1:
-            heads = [c for c in heads if c.target_window is None]
-            heads += [_candidate(r) for r in self._conn.execute(_TARGETED_HEAD, params)]
+        heads = [_candidate(r) for r in self._conn.execute(_TARGETED_HEAD, {"b_hall": hall, "b_window": window})]
+        for category in categories:
+            for lane in (APPOINTMENT_LANE, PRIORITY_LANE, NORMAL_LANE):
+                row = self._conn.execute(_LANE_HEAD, {"b_hall": hall, "b_category": category, "b_lane": lane}).first()
+                if row is not None:
+                    heads.append(_candidate(row))
         return heads
 
     def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
@@ -310,9 +340,14 @@ class SqlTicketRepository:
         ).scalar_one())
 
     def recent_service_durations(self, hall: str, category: str, limit: int) -> list[float]:
-        """Durations (s) of the category's latest finished services."""
-        rows = self._conn.execute(_DURATIONS, {"b_hall": hall, "b_category": category, "b_limit": limit}).all()
-        return [(r.finished_at - r.started_at).total_seconds() for r in rows]
+        """Durations (s) of the category's latest finished services (cached briefly: estimates only)."""
+        def load() -> list[float]:
+            rows = self._conn.execute(_DURATIONS, {"b_hall": hall, "b_category": category, "b_limit": limit})
+            return [(r.finished_at - r.started_at).total_seconds() for r in rows]
+
+        if self._cache is None:
+            return load()
+        return list(self._cache.get(("durations", hall, category, str(limit)), load))
 
 
 def window_from_row(r: Any) -> Window:
@@ -347,8 +382,10 @@ _UPDATE_WINDOW = (
 class SqlWindowRepository:
     """Windows' live state."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: TtlCache | None = None) -> None:
         self._conn = conn
+        self._cache = cache
+        self.changed_halls: set[str] = set()
 
     def get(self, hall: str, number: int) -> Window | None:
         """One window."""
@@ -361,12 +398,18 @@ class SqlWindowRepository:
 
     def statuses_serving(self, hall: str, category: str) -> list[WindowStatus]:
         """The status of every window serving the category."""
+        def load() -> list[tuple[WindowStatus, str]]:
+            return [(WindowStatus(r.status), r.categories)
+                    for r in self._conn.execute(_WINDOW_STATUSES, {"b_hall": hall})]
+
+        rows = load() if self._cache is None or hall in self.changed_halls else self._cache.get(
+            ("window-statuses", hall), load)
         quoted = f'"{category}"'
-        return [WindowStatus(r.status) for r in self._conn.execute(_WINDOW_STATUSES, {"b_hall": hall})
-                if quoted in r.categories]
+        return [status for status, categories in rows if quoted in categories]
 
     def update(self, w: Window, expected_version: int) -> bool:
         """Write the window if its stored version is still `expected_version`."""
+        self.changed_halls.add(w.hall)
         res = self._conn.execute(_UPDATE_WINDOW, {
             "b_hall": w.hall, "b_number": w.number, "b_expected": expected_version,
             "v_status": w.status.value, "v_pause_reason": w.pause_reason, "v_staff": w.staff,

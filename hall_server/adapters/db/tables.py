@@ -94,6 +94,8 @@ tickets = Table(
     Column("business_date", String(10), nullable=False),
     Column("seq", Integer, nullable=False, server_default="0"),  # daily sequence of `number` (0002)
     Column("category", String(8), nullable=False),
+    # 0 checked-in appointment, 1 priority group, 2 normal: dispatch's lanes (0003)
+    Column("lane", Integer, nullable=False, server_default="2"),
     Column("item", String(64)),
     Column("channel", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -116,6 +118,7 @@ tickets = Table(
     # A number is never reused within a hall's day.
     UniqueConstraint("hall", "business_date", "number", name="uq_tickets_hall_day_number"),
     Index("ix_tickets_queue", "hall", "status", "category", "order_at"),
+    Index("ix_tickets_lane", "hall", "status", "category", "lane", "order_at", "seq"),
     Index("ix_tickets_applicant", "hall", "applicant_key", "business_date"),
     Index("ix_tickets_called", "hall", "category", "called_at"),
     Index("ix_tickets_finished", "hall", "category", "status", "finished_at"),

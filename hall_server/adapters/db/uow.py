@@ -19,6 +19,7 @@ from hall_server.adapters.db.repositories import (
     SqlIdempotencyRepository,
     SqlTicketRepository,
     SqlWindowRepository,
+    TtlCache,
 )
 from hall_server.domain.events import Event
 from hall_server.protocol import EVENT_TYPES, envelope
@@ -74,10 +75,12 @@ def store_events(
 class SqlUnitOfWork(UnitOfWork):
     """A write transaction on the database (BEGIN IMMEDIATE on SQLite)."""
 
-    def __init__(self, db: Database, cache: ConfigCache, now: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, cache: ConfigCache, now: Callable[[], datetime],
+                 reads: TtlCache | None = None) -> None:
         super().__init__()
         self._db = db
         self._cache = cache
+        self._reads = reads
         self._now = now
         self._stack: ExitStack | None = None
         self._conn: Connection | None = None
@@ -95,8 +98,8 @@ class SqlUnitOfWork(UnitOfWork):
         self._stack = stack
         conn = self._conn
         self.halls = SqlHallRepository(conn, self._cache)
-        self.tickets = SqlTicketRepository(conn)
-        self.windows = SqlWindowRepository(conn)
+        self.tickets = SqlTicketRepository(conn, self._reads)
+        self.windows = SqlWindowRepository(conn, self._reads)
         self.counters = SqlCounterRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self._now)
         return self
@@ -125,6 +128,9 @@ class SqlUnitOfWork(UnitOfWork):
         conn = self.connection
         envelopes = store_events(conn, events, self._now(), self._tz)
         conn.commit()
+        if self._reads is not None:
+            for hall in self.windows.changed_halls:
+                self._reads.forget_hall(hall)
         return envelopes
 
     def rollback(self) -> None:

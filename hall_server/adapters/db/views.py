@@ -16,6 +16,7 @@ from hall_server.adapters.db.repositories import (
     SqlHallRepository,
     SqlTicketRepository,
     SqlWindowRepository,
+    TtlCache,
 )
 from hall_server.adapters.hall_config import dump_hall_config
 from hall_server.domain.errors import NotFound
@@ -30,27 +31,28 @@ RECENT_CALLS = 10
 class _Reader:
     """Repositories over one read connection (duck-types services' Repositories)."""
 
-    def __init__(self, conn: Connection, cache: ConfigCache) -> None:
+    def __init__(self, conn: Connection, cache: ConfigCache, reads: TtlCache | None) -> None:
         self.conn = conn
         self.halls = SqlHallRepository(conn, cache)
-        self.tickets = SqlTicketRepository(conn)
-        self.windows = SqlWindowRepository(conn)
+        self.tickets = SqlTicketRepository(conn, reads)
+        self.windows = SqlWindowRepository(conn, reads)
 
 
 class HallViews:
     """Queries for the API and the live snapshot; never writes."""
 
     def __init__(self, db: Database, cache: ConfigCache, context: HandlerContext,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], reads: TtlCache | None = None) -> None:
         self._db = db
         self._cache = cache
+        self._reads = reads
         self._ctx = context
         self._now = now
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[_Reader]:
         with self._db.read.connect() as conn, conn.begin():
-            yield _Reader(conn, self._cache)
+            yield _Reader(conn, self._cache, self._reads)
 
     def _config(self, r: _Reader, hall: str) -> HallConfig:
         cfg = r.halls.config(hall)
