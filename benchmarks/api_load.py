@@ -147,6 +147,38 @@ async def run_phase(clients: int, seconds: float, make_step) -> dict[str, Result
     return results
 
 
+async def run_paced(clients: int, seconds: float, rate: float, make_step) -> dict[str, Result]:  # type: ignore[no-untyped-def]
+    """Open loop: steps start on a fixed schedule (`rate` per second over all clients).
+
+    Latency is measured from the scheduled start, so a server that falls behind shows it
+    (no coordinated omission); a client whose step overruns starts the next one late.
+    """
+    results: dict[str, Result] = {}
+    interval = clients / rate
+    started = time.perf_counter()
+    stop_at = started + seconds
+
+    async def loop(i: int) -> None:
+        conn = Conn("127.0.0.1", PORT)
+        step = make_step(i, conn)
+        due = started + interval * i / clients
+        while due < stop_at:
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            late = max(0.0, time.perf_counter() - due)
+            for label, status, latency in await step():
+                results.setdefault(label, Result(label)).add(status, latency + late)
+                late = 0.0  # only the step's first request carries the scheduling delay
+            due += interval
+
+    await asyncio.gather(*(loop(i) for i in range(clients)))
+    elapsed = time.perf_counter() - started
+    for r in results.values():
+        r.elapsed = elapsed
+    return results
+
+
 async def timed(conn: Conn, label: str, method: str, path: str, body: dict | None, token: str | None):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     status, data = await conn.request(method, f"/api/v1{path}" if path.startswith("/halls") else path, body, token)
@@ -163,6 +195,8 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="duration of each phase (1..120)")
     p.add_argument("--threads", type=int, default=64, help="server request threads per worker")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
+    p.add_argument("--rate", type=float, default=500.0,
+                   help="offered issues/s (and call-next/s) of the open-loop phases (1..5000)")
     args = p.parse_args()
     clients = max(1, min(args.clients, 256))
     seconds = max(1.0, min(args.seconds, 120.0))
@@ -242,16 +276,23 @@ def main() -> int:
                 return out
             return step
 
+        rate = max(1.0, min(args.rate, 5000.0))
         phases = {}
+        print("closed loop: every client sends its next request as soon as it has the answer (capacity)")
         for name, factory in (("bare", bare), ("issue", issuing), ("call", calling)):
             phases[name] = asyncio.run(run_phase(clients, seconds, factory))
             for r in phases[name].values():
                 print("  " + r.line())
         ceiling = phases["bare"]["bare Flask GET /healthz"].rate
         issue = phases["issue"]["issue ticket (POST)"]
-        call = phases["call"]["call-next (POST)"]
-        print(f"issue rate = {issue.rate / ceiling:.0%} of the bare endpoint; "
-              f"call-next rate = {call.rate / ceiling:.0%} (call-next shares its clients with start and finish)")
+        phases["call"]["call-next (POST)"]
+        moves = sum(r.rate for r in phases["call"].values())
+        print(f"  issue capacity = {issue.rate / ceiling:.0%} of the bare endpoint; call-next cycles "
+              f"(call, start, finish) = {moves:.0f} requests/s = {moves / ceiling:.0%} of the bare endpoint")
+        print(f"open loop: {clients} clients offering {rate:.0f} requests/s in total, latency from the scheduled time")
+        for factory, offered in ((issuing, rate), (calling, rate / 3)):
+            for r in asyncio.run(run_paced(clients, seconds, offered, factory)).values():
+                print("  " + r.line())
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -39,6 +39,7 @@ from hall_server.protocol import EVENT_TYPES, envelope
 from hall_server.services.bus import MessageBus
 from hall_server.services.handlers import HandlerContext
 from hall_server.services.ports import LivePublisher
+from hall_server.services.presenters import jsonable
 from hall_server.services.unit_of_work import DuplicateKey, StoredResponse, UnitOfWork
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -362,16 +363,6 @@ class FakeIdempotencyRepository:
 # ---------------------------------------------------------------- unit of work
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return value
-
-
 class FakeUnitOfWork(UnitOfWork):
     """An in-memory transaction over a shared FakeStore: changes are copies until commit."""
 
@@ -404,7 +395,7 @@ class FakeUnitOfWork(UnitOfWork):
             seqs[e.hall] += 1
             wire = EVENT_TYPES[type(e).__name__]
             # A JSON round trip, as the events table's JSON column would do (and fail on).
-            data = json.loads(json.dumps(_jsonable(dict(e.data)), ensure_ascii=False))
+            data = json.loads(json.dumps(jsonable(dict(e.data)), ensure_ascii=False))
             occurred = e.occurred_at.astimezone(self.store.halls[e.hall].tz).isoformat(timespec="seconds")
             envelopes.append(envelope(str(uuid.uuid4()), seqs[e.hall], wire.value, e.hall, occurred, data))
         self._changes.apply()

@@ -74,6 +74,8 @@ class AuthService:
             raise InvalidInput("管理员以外的角色必须指定大厅。Managers and staff need --hall.")
         if len(password) < 8:
             raise InvalidInput("密码至少8个字符。The password needs at least 8 characters.")
+        if window is not None and not 1 <= window <= 9999:
+            raise InvalidInput("窗口号应在1到9999之间。A window number is 1..9999.")
         with self._db.writer_lock(), self._db.write.begin() as conn:
             if hall and conn.execute(select(tb.halls.c.code).where(tb.halls.c.code == hall)).first() is None:
                 raise NotFound(f"没有编号为 {hall} 的大厅。No hall '{hall}'.")

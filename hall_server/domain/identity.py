@@ -54,7 +54,9 @@ def birth_date_of(id_number: str) -> date:
 def normalize_resident_id(raw: str, *, today: date) -> str:
     """Validate a resident ID number and return it upper-cased; raise InvalidIdNumber."""
     value = raw.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    # isascii(): str.isdigit() also accepts digits such as '²' that int() refuses.
+    if (len(value) != 18 or not value.isascii() or not value[:17].isdigit()
+            or not (value[17].isdigit() or value[17] == "X")):
         raise InvalidIdNumber("身份证号码应为18位（最后一位可为X）。A resident ID number has 18 characters.")
     if value[:2] not in PROVINCE_CODES:
         raise InvalidIdNumber("身份证号码的地区码无效。The region code of the ID number is not valid.")

@@ -19,6 +19,7 @@ from hall_server.domain.errors import (
     Forbidden,
     HallClosed,
     IdempotencyKeyReused,
+    InvalidIdNumber,
     InvalidInput,
     NoOpenWindow,
     NotFound,
@@ -112,7 +113,9 @@ def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket,
         return None, None
     me = candidate(t)
     if t.target_window is not None:
+        # Transferred to one window: that window calls them first-come first-served.
         position = 1 + uow.tickets.targeted_ahead(t.hall, t.target_window, me)
+        open_windows = 1
     else:
         counts = uow.tickets.queue_counts(t.hall, t.category, me)
         ratio = cfg.rules.priority_ratio
@@ -121,9 +124,6 @@ def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket,
                  if both_kinds and not me.appointment else [])
         position = position_from_counts(counts, appointment=me.appointment, priority=me.priority,
                                         recent_priority_flags=flags, ratio=ratio)
-    if t.target_window is not None:
-        open_windows = 1
-    else:
         if statuses is None:
             statuses = uow.windows.statuses_serving(t.hall, t.category)
         open_windows = sum(1 for st in statuses if st is WindowStatus.OPEN)
@@ -189,8 +189,14 @@ def _applicant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime, secret: bytes
     if a.id_type == IdType.RESIDENT_ID:
         value = normalize_resident_id(a.id_number, today=cfg.local(now).date())
     elif a.id_type == IdType.USCC:
-        value = normalize_uscc(a.id_number).value
-        # A failed check on a legacy code is a warning for staff (issue 3); the shape is valid.
+        checked = normalize_uscc(a.id_number)
+        if not checked.check_ok:
+            # Some lawful pre-2015 codes fail this check; a staff override for them is a
+            # separate, audited action. Without it the code is refused, as API.md says.
+            raise InvalidIdNumber(
+                "统一社会信用代码校验位错误，请核对营业执照。The check character of the credit code is wrong."
+            )
+        value = checked.value
     else:
         raise InvalidInput(f"不支持的证件类型 {a.id_type!r}。Unsupported id_type.")
     return applicant_key(secret, a.id_type, value), mask_id_number(value)

@@ -10,6 +10,17 @@ from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.domain.windows import Window
 
 
+def jsonable(value: Any) -> Any:
+    """A copy made of JSON types only (datetimes as ISO strings, tuples as lists)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value
+
+
 def rfc3339(instant: datetime | None, tz: ZoneInfo) -> str | None:
     """An aware instant as RFC 3339 in the hall's time zone (`2026-11-29T09:05:00+08:00`)."""
     if instant is None:

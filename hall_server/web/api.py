@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from hall_server.domain import commands as c
 from hall_server.domain.actors import Role
-from hall_server.domain.errors import NotFound
+from hall_server.domain.errors import NotFound, UnknownWindow
 from hall_server.web.auth import ANY_ROLE, STAFF_UP, bearer_token, container, require
 from hall_server.web.validation import Fields, fingerprint, invalid, json_body, query_int
 
@@ -19,6 +19,16 @@ PRIORITY_GROUPS = ("elderly", "disabled", "military", "pregnant")
 OUTCOMES = ("completed", "accepted", "needs_materials", "rejected", "consulted")
 ID_TYPES = ("resident_id", "uscc")
 ISSUERS = (Role.ADMIN, Role.MANAGER, Role.STAFF, Role.KIOSK)
+
+
+MAX_WINDOW = 9999
+
+
+def _window_number(hall: str, number: int) -> int:
+    """A window number from the path; beyond any hall's range it is simply unknown."""
+    if not 1 <= number <= MAX_WINDOW:
+        raise UnknownWindow(f"没有{number}号窗口。Hall '{hall}' has no window {number}.")
+    return number
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -98,6 +108,7 @@ _WINDOW_COMMANDS: dict[str, type[c.WindowCommand]] = {
 def window_move(hall: str, number: int, move: str) -> Response:
     """Open, pause (with a reason), resume or close a window."""
     actor = require(STAFF_UP, hall)
+    number = _window_number(hall, number)
     body = json_body()
     if move == "pause":
         reason = Fields(body, {"reason"}).string("reason", required=True, max_len=200)
@@ -112,6 +123,7 @@ def window_move(hall: str, number: int, move: str) -> Response:
 def call_next(hall: str, number: int) -> Response:
     """Call the next ticket to the window (204 when nothing waits)."""
     actor = require(STAFF_UP, hall)
+    number = _window_number(hall, number)
     Fields(json_body(), set())
     result = container().bus.handle(c.CallNext(actor, hall, number))
     if result is None:
@@ -147,7 +159,7 @@ def issue_ticket(hall: str) -> Response:
     if key is not None and not 1 <= len(key) <= 200:
         raise invalid("Idempotency-Key 长度应为1到200个字符。Idempotency-Key must have 1-200 characters.")
     cmd = c.IssueTicket(actor, hall, channel or "", category=category, item=item, applicant=applicant,
-                        priority_group=priority, idempotency_key=key, request_fingerprint=fingerprint(body))
+                        priority_group=priority, idempotency_key=key, request_fingerprint=fingerprint())
     return _json(container().bus.handle(cmd), 201)
 
 

@@ -37,7 +37,7 @@ ITEM_TYPES = ("行政许可", "行政征收", "行政确认", "行政给付", "�
 
 # Who may call what (API.md "Conventions").
 ANY_ROLE = ROLES
-STAFF_UP = ("admin", "manager", "staff")
+STAFF_UP = PERSON_ROLES
 ISSUERS = ("admin", "manager", "staff", "kiosk")
 
 # "Holds a character that Python's str.strip() keeps", as `Fields.string` requires. The

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from hall_server.protocol import ProblemCode
 from hall_server.web.problems import ApiError
@@ -29,17 +29,22 @@ def json_body(*, allow_empty: bool = True) -> dict[str, Any]:
                        "请使用 Content-Type: application/json。Send JSON with Content-Type: application/json.")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        # Canonical form, made once: it proves every string is valid Unicode (JSON allows
+        # lone surrogate escapes such as "\ud800", which no database column can store) and
+        # it is what the Idempotency-Key fingerprint hashes.
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         raise ApiError(400, ProblemCode.MALFORMED_JSON, "Malformed JSON",
-                       "请求内容不是合法的 JSON。The body is not valid JSON.")
+                       "请求内容不是合法的 JSON。The body is not valid JSON (or not valid Unicode).")
     if not isinstance(body, dict):
         raise invalid("请求内容应为 JSON 对象。The body must be a JSON object.")
+    g.body_fingerprint = hashlib.sha256(canonical).hexdigest()
     return body
 
 
-def fingerprint(body: dict[str, Any]) -> str:
-    """A stable hash of a JSON body (for Idempotency-Key replays)."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def fingerprint() -> str:
+    """A stable hash of the request's JSON body (for Idempotency-Key replays); after json_body()."""
+    return str(g.body_fingerprint)
 
 
 class Fields:

@@ -417,3 +417,16 @@ def test_wrong_method_is_a_problem_not_a_crash(api: Api, path: str) -> None:
 
 def test_unknown_path_is_a_problem(api: Api) -> None:
     problem(api.call("GET", "/nowhere", "manager"), 404, "not_found")
+
+
+def test_credit_codes_are_checked_with_gb_32100(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    # 91350100M000100Y43 is the worked example of GB 32100 itself.
+    t = issue(api, category="A", applicant={"id_type": "uscc", "id_number": "91350100M000100Y43"})
+    assert t["applicant"] == "9135**********0Y43"
+    before = counts(api)
+    for code in ("91350100M000100Y44", "91350100M0001TGQXM", "9135010O"):
+        problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json={
+            "category": "A", "channel": "kiosk", "applicant": {"id_type": "uscc", "id_number": code}}),
+            422, "invalid_id_number")
+    assert counts(api) == before

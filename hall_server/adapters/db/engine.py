@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,38 @@ def normalize_url(url: str) -> str:
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     return u.render_as_string(hide_password=False)
+
+
+class FairLock:
+    """A FIFO lock: waiters get it in arrival order.
+
+    threading.Lock lets a releasing thread take the lock straight back, so under load a
+    few requests wait many turns; handing the lock to the oldest waiter keeps the tail
+    latency near the mean.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def __enter__(self) -> FairLock:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by the holder when it is our turn; the lock passes to us held
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
 
 
 @dataclass
@@ -37,7 +70,7 @@ class Database:
     read: Engine
     is_sqlite: bool
     lock_path: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: FairLock = field(default_factory=FairLock)
     _lock_fd: int | None = None
 
     @contextlib.contextmanager

@@ -179,28 +179,21 @@ _TARGETED_HEAD = (
     .limit(1)
 )
 
-# "ahead" in dispatch's FIFO order: (order_at, seq, id) smaller than the ticket's
+# "ahead" in dispatch's FIFO order: (order_at, seq) smaller than the ticket's. Dispatch
+# breaks a tie beyond that by id; equal order_at and seq in one queue would take a ticket
+# transferred from another category at the very microsecond of issue, and comparing ids
+# here would cost a table read per waiting ticket.
 _AHEAD = or_(
     _T.order_at < bindparam("b_order_at"),
     and_(_T.order_at == bindparam("b_order_at"), _T.seq < bindparam("b_seq")),
-    and_(_T.order_at == bindparam("b_order_at"), _T.seq == bindparam("b_seq"), _T.id < bindparam("b_id")),
 )
-_IS_APPOINTMENT = _T.appointment.is_(True)
-_IS_PRIORITY = and_(_T.appointment.is_(False), _T.priority_group.is_not(None))
-_IS_NORMAL = and_(_T.appointment.is_(False), _T.priority_group.is_(None))
-
-
-def _count(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
-
-
-_QUEUE_COUNTS = select(
-    _count(and_(_IS_APPOINTMENT, _AHEAD)), _count(_IS_APPOINTMENT),
-    _count(and_(_IS_PRIORITY, _AHEAD)), _count(_IS_PRIORITY),
-    _count(and_(_IS_NORMAL, _AHEAD)), _count(_IS_NORMAL),
-).where(
-    _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
-    _T.category == bindparam("b_category"), _T.target_window.is_(None), _T.id != bindparam("b_id"),
+_QUEUE_COUNTS = (
+    select(_T.lane, func.count().label("total"), func.sum(case((_AHEAD, 1), else_=0)).label("ahead"))
+    .where(
+        _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
+        _T.category == bindparam("b_category"), _T.target_window.is_(None), _T.id != bindparam("b_id"),
+    )
+    .group_by(_T.lane)
 )
 _TARGETED_AHEAD = select(func.count()).select_from(tb.tickets).where(
     _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
@@ -315,11 +308,12 @@ class SqlTicketRepository:
 
     def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
         """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
-        r = self._conn.execute(_QUEUE_COUNTS, {
+        by_lane = {r.lane: (int(r.ahead or 0), int(r.total)) for r in self._conn.execute(_QUEUE_COUNTS, {
             "b_hall": hall, "b_category": category, "b_order_at": ticket.order_at, "b_seq": ticket.seq,
             "b_id": ticket.ticket_id,
-        }).one()
-        return QueueCounts(*(int(v or 0) for v in r))
+        })}
+        counts = [by_lane.get(lane, (0, 0)) for lane in (APPOINTMENT_LANE, PRIORITY_LANE, NORMAL_LANE)]
+        return QueueCounts(*(v for pair in counts for v in pair))
 
     def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
         """Tickets transferred to `window` that wait ahead of `ticket`."""

@@ -118,7 +118,8 @@ tickets = Table(
     # A number is never reused within a hall's day.
     UniqueConstraint("hall", "business_date", "number", name="uq_tickets_hall_day_number"),
     Index("ix_tickets_queue", "hall", "status", "category", "order_at"),
-    Index("ix_tickets_lane", "hall", "status", "category", "lane", "order_at", "seq"),
+    # Lane heads (call-next) and queue counts (positions) are read from this index alone.
+    Index("ix_tickets_waiting_lane", "hall", "status", "category", "lane", "target_window", "order_at", "seq"),
     Index("ix_tickets_applicant", "hall", "applicant_key", "business_date"),
     Index("ix_tickets_called", "hall", "category", "called_at"),
     Index("ix_tickets_finished", "hall", "category", "status", "finished_at"),

@@ -23,18 +23,8 @@ from hall_server.adapters.db.repositories import (
 )
 from hall_server.domain.events import Event
 from hall_server.protocol import EVENT_TYPES, envelope
+from hall_server.services.presenters import jsonable
 from hall_server.services.unit_of_work import UnitOfWork
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return value
-
 
 _S = tb.hall_sequences.c
 _BUMP_SEQ = (
@@ -62,7 +52,7 @@ def store_events(
         seq = next_event_seq(conn, e.hall)
         event_id = str(uuid.uuid4())
         wire = EVENT_TYPES[type(e).__name__]
-        data = _jsonable(dict(e.data))
+        data = jsonable(dict(e.data))
         conn.execute(_INSERT_EVENT, {"id": event_id, "hall": e.hall, "seq": seq, "type": wire.value,
                                      "occurred_at": e.occurred_at, "data": data})
         conn.execute(_INSERT_OUTBOX, {"event_id": event_id, "hall": e.hall, "seq": seq, "status": "pending",
