@@ -85,6 +85,11 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
     env.pop("ONEDOOR_DATABASE_URL", None)  # the demo is the SQLite hall of the README
     creds = prepare(data_dir, env)
     hall = creds["hall"]
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops the demo like Ctrl-C: the server goes with it
+
+    signal.signal(signal.SIGTERM, stop)
     base = f"http://{host}:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "hall_server.cli", "serve"], env=env)
     try:
