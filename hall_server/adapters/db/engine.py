@@ -104,11 +104,11 @@ class Database:
             self._lock_fd = None
 
 
-def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int, max_overflow: int | None = None) -> Engine:
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
         pool_timeout=60,
         connect_args={"check_same_thread": False, "timeout": 30},
     )
@@ -140,7 +140,9 @@ def open_database(url: str, *, pool_size: int = 16) -> Database:
             raise ValueError("an in-memory SQLite database cannot be shared; use a file")
         return Database(
             url,
-            write=_sqlite_engine(url, immediate=True, pool_size=4),
+            # One write connection: writers are serialised anyway, and a connection that
+            # wrote last keeps its page cache (another connection would have to reload it).
+            write=_sqlite_engine(url, immediate=True, pool_size=1, max_overflow=0),
             read=_sqlite_engine(url, immediate=False, pool_size=pool_size),
             is_sqlite=True,
             lock_path=f"{u.database}.writer-lock",
