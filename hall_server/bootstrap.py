@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,15 @@ from hall_server.adapters.db.schema import load_hall, upgrade
 from hall_server.adapters.db.uow import SqlUnitOfWork
 from hall_server.adapters.db.views import HallViews
 from hall_server.adapters.hall_config import default_config_path, load_hall_config
+from hall_server.domain.actors import SYSTEM
+from hall_server.domain.commands import CloseDay
 from hall_server.domain.hall import HallConfig
 from hall_server.services.bus import MessageBus
 from hall_server.services.handlers import HandlerContext
 from hall_server.services.ports import Clock, LivePublisher, NullLivePublisher, SystemClock
 from hall_server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class ForwardingPublisher:
@@ -44,6 +50,7 @@ class Container:
     live: ForwardingPublisher
     config_cache: ConfigCache
     read_cache: TtlCache
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def init_database(self, config_path: Path | None = None) -> dict[str, Any]:
         """Create or migrate the schema and load a hall configuration (default: the example hall)."""
@@ -56,8 +63,33 @@ class Container:
         return {"hall": cfg.code, "name": cfg.name, "path": str(path), "categories": len(cfg.categories),
                 "windows": len(cfg.windows), "items": len(cfg.items), **counts}
 
+    def close_days(self) -> int:
+        """Cancel every hall's tickets left over from earlier business days; return how many."""
+        total = 0
+        for hall in self.views.halls():
+            while (n := self.bus.handle(CloseDay(SYSTEM, hall["code"]))) > 0:
+                total += n
+        return total
+
+    def start_housekeeping(self, interval_s: float = 60.0) -> threading.Thread:
+        """Run `close_days` now and then every `interval_s` in a daemon thread of this process."""
+
+        def loop() -> None:
+            while not self._stopping.is_set():
+                try:
+                    if n := self.close_days():
+                        log.info("closed the day of %d leftover tickets", n)
+                except Exception:  # a failed round is retried at the next one
+                    log.exception("housekeeping round failed")
+                self._stopping.wait(interval_s)
+
+        thread = threading.Thread(target=loop, name="onedoor-housekeeping", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
-        """Release database connections."""
+        """Stop housekeeping and release database connections."""
+        self._stopping.set()
         self.db.dispose()
 
 

@@ -239,26 +239,37 @@ class FakeTicketRepository:
         self._c.tickets[ticket.id] = ticket.copy()
         return True
 
-    def _waiting(self, hall: str) -> list[Ticket]:
-        return [t for t in self._c.all_tickets() if t.hall == hall and t.status is TicketStatus.WAITING]
+    def _waiting(self, hall: str, since: datetime) -> list[Ticket]:
+        return [t for t in self._c.all_tickets()
+                if t.hall == hall and t.status is TicketStatus.WAITING and t.order_at >= since]
 
-    def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
-        """Waiting tickets of these categories (not targeted) plus those transferred to `window`."""
+    def waiting_candidates(
+        self, hall: str, categories: Sequence[str], window: int, since: datetime
+    ) -> list[Candidate]:
+        """Today's waiting tickets of these categories (not targeted) plus those transferred to `window`."""
         return [
             _candidate(t)
-            for t in self._waiting(hall)
+            for t in self._waiting(hall, since)
             if (t.category in categories and t.target_window is None) or t.target_window == window
         ]
 
-    def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
-        """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
+    def queue_counts(self, hall: str, category: str, ticket: Candidate, since: datetime) -> QueueCounts:
+        """Counts of the category's waiting tickets of today by kind, in total and ahead of `ticket`."""
         return count_queue(replace(ticket, category=category, target_window=None),
-                           [_candidate(t) for t in self._waiting(hall)])
+                           [_candidate(t) for t in self._waiting(hall, since)])
 
-    def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
-        """Tickets transferred to `window` that wait ahead of `ticket`."""
+    def targeted_ahead(self, hall: str, window: int, ticket: Candidate, since: datetime) -> int:
+        """Today's tickets transferred to `window` that wait ahead of `ticket`."""
         return position_in_queue(replace(ticket, target_window=window),
-                                 [_candidate(t) for t in self._waiting(hall)]) - 1
+                                 [_candidate(t) for t in self._waiting(hall, since)]) - 1
+
+    def leftovers(self, hall: str, before: date, limit: int) -> list[Ticket]:
+        """Waiting, called or missed tickets of business days before `before`, oldest first."""
+        open_states = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.MISSED)
+        found = sorted((t for t in self._c.all_tickets()
+                        if t.hall == hall and t.business_date < before.isoformat() and t.status in open_states),
+                       key=lambda t: t.issued_at)
+        return [t.copy() for t in found[:limit]]
 
     def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:
         """Priority flags of the category's latest calls, newest first (appointments excluded)."""

@@ -1,4 +1,4 @@
-"""The `onedoor` command: init, user, device, serve, demo."""
+"""The `onedoor` command: init, user, device, close-day, serve, demo."""
 
 from __future__ import annotations
 
@@ -106,6 +106,17 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_close_day(args: argparse.Namespace) -> int:
+    """Cancel tickets left over from earlier business days (the server also does this every minute)."""
+    c = _container(args)
+    try:
+        n = c.close_days()
+    finally:
+        c.close()
+    print(f"{n} leftover tickets cancelled")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API (and, later, the pages) with gunicorn."""
     from hall_server.cli.serve import HallServer
@@ -163,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = dev.add_parser("revoke", help="revoke a device's token")
     s.add_argument("id")
     s.set_defaults(func=cmd_device_revoke)
+
+    s = sub.add_parser("close-day", help="cancel tickets left over from earlier days")
+    s.set_defaults(func=cmd_close_day)
 
     s = sub.add_parser("serve", help="serve the hall (gunicorn, threads)")
     s.add_argument("--host")

@@ -47,4 +47,7 @@ class HallServer(BaseApplication):  # type: ignore[misc]
         """Build the app inside the worker (after fork: no engine crosses a fork)."""
         from hall_server.web import create_app
 
-        return create_app(self._settings)
+        app = create_app(self._settings)
+        # Tickets left from an earlier day are cancelled at start and every minute after.
+        app.extensions["onedoor"].start_housekeeping()
+        return app

@@ -123,3 +123,11 @@ class ResumeWindow(WindowCommand):
 @dataclass(frozen=True)
 class CloseWindow(WindowCommand):
     """Close the window (staff sign out)."""
+
+
+@dataclass(frozen=True)
+class CloseDay(Command):
+    """Cancel the hall's tickets left over from earlier business days (housekeeping)."""
+
+    hall: str
+    limit: int = 500

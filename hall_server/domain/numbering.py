@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 
@@ -11,6 +11,11 @@ def business_date(instant: datetime, tz: ZoneInfo) -> date:
     if instant.tzinfo is None:
         raise ValueError("business_date needs an aware datetime")
     return instant.astimezone(tz).date()
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The aware instant a hall-local day begins (its local midnight)."""
+    return datetime.combine(day, time(0, 0), tzinfo=tz)
 
 
 def format_number(prefix: str, seq: int) -> str:

@@ -202,6 +202,22 @@ class Ticket:
         self._move(Move.CANCEL)
         self.finished_at = now
 
+    def expire(self, now: datetime) -> None:
+        """Close a ticket left over from an earlier business day (not a staff move).
+
+        Waiting, called and missed tickets of a day that has ended are cancelled, so
+        the next day's queue and statistics never count them; a ticket still being
+        served is left for its staff to finish.
+        """
+        if self.status not in (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.MISSED):
+            raise IllegalTransition(
+                f"{_STATUS_ZH[self.status]}的号票不能作废。A {self.status.value} ticket is not expired.",
+                extra={"ticket_status": self.status.value, "move": "expire"},
+            )
+        self.status = TicketStatus.CANCELLED
+        self.finished_at = now
+        self.version += 1
+
     def copy(self) -> Ticket:
         """An independent copy (for fakes and optimistic updates)."""
         return replace(self)

@@ -38,7 +38,7 @@ from hall_server.domain.identity import (
     normalize_resident_id,
     normalize_uscc,
 )
-from hall_server.domain.numbering import business_date, format_number, parse_number
+from hall_server.domain.numbering import business_date, day_start, format_number, parse_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
 from hall_server.domain.windows import Window, WindowMove, WindowStatus
@@ -102,22 +102,24 @@ def candidate(t: Ticket) -> Candidate:
     )
 
 
-def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket,
+def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket, now: datetime,
                  statuses: list[WindowStatus] | None = None) -> tuple[int | None, int | None]:
     """Position (1 = next) and estimated wait of a waiting ticket; (None, None) otherwise.
 
     `statuses` are those of the windows serving the ticket's category, when the caller
     has them already.
     """
-    if t.status is not TicketStatus.WAITING:
-        return None, None
+    today = business_date(now, cfg.tz)
+    if t.status is not TicketStatus.WAITING or t.business_date != today.isoformat():
+        return None, None  # not in line, or left over from an earlier day (never called now)
+    since = day_start(today, cfg.tz)
     me = candidate(t)
     if t.target_window is not None:
         # Transferred to one window: that window calls them first-come first-served.
-        position = 1 + uow.tickets.targeted_ahead(t.hall, t.target_window, me)
+        position = 1 + uow.tickets.targeted_ahead(t.hall, t.target_window, me, since)
         open_windows = 1
     else:
-        counts = uow.tickets.queue_counts(t.hall, t.category, me)
+        counts = uow.tickets.queue_counts(t.hall, t.category, me, since)
         ratio = cfg.rules.priority_ratio
         both_kinds = (counts.priority or me.priority) and (counts.normal or not me.priority)
         flags = (uow.tickets.recent_priority_flags(t.hall, t.category, sum(ratio))
@@ -135,9 +137,9 @@ def estimate_for(uow: Repositories, cfg: HallConfig, t: Ticket,
 
 
 def resource(uow: Repositories, ctx: HandlerContext, cfg: HallConfig, t: Ticket,
-             statuses: list[WindowStatus] | None = None) -> dict[str, Any]:
+             statuses: list[WindowStatus] | None = None, now: datetime | None = None) -> dict[str, Any]:
     """The full API body of a ticket, computed inside the current unit of work."""
-    position, wait = estimate_for(uow, cfg, t, statuses)
+    position, wait = estimate_for(uow, cfg, t, now or ctx.now(), statuses)
     return ticket_resource(t, cfg.tz, position=position, estimated_wait_s=wait, status_url=status_url(ctx, t))
 
 
@@ -271,7 +273,7 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
         applicant_masked=applicant[1] if applicant else None,
     )
     uow.tickets.add(t)
-    body = resource(uow, ctx, cfg, t, statuses)
+    body = resource(uow, ctx, cfg, t, statuses, now)
     uow.record(ev.TicketIssued(t.hall, now, {
         "ticket": ticket_public(t, cfg.tz),
         "position": body["position"],
@@ -295,9 +297,11 @@ def call_next(cmd: c.CallNext, uow: UnitOfWork, ctx: HandlerContext) -> dict[str
     w.check_can_call()
     now = ctx.now()
     policy = DispatchPolicy(cfg.rules.priority_ratio, cfg.rules.escalate_after_s)
+    # Only today's queue: a ticket left waiting from an earlier day is never called.
+    since = day_start(business_date(now, cfg.tz), cfg.tz)
     depth = sum(cfg.rules.priority_ratio)
     for _ in range(CLAIM_ATTEMPTS):
-        waiting = uow.tickets.waiting_candidates(cmd.hall, w.categories, w.number)
+        waiting = uow.tickets.waiting_candidates(cmd.hall, w.categories, w.number, since)
         # The call history matters only where priority and normal tickets both wait.
         mixed = {c.category for c in waiting if c.priority and not c.appointment} & {
             c.category for c in waiting if not c.priority and not c.appointment}
@@ -476,7 +480,37 @@ def move_window(cmd: c.WindowCommand, uow: UnitOfWork, ctx: HandlerContext) -> d
     return body
 
 
+# ---------------------------------------------------------------- housekeeping
+
+
+def close_day(cmd: c.CloseDay, uow: UnitOfWork, ctx: HandlerContext) -> int:
+    """Cancel up to `limit` tickets left from earlier business days; return how many.
+
+    Each gets a `ticket.cancelled` event with reason `day_closed`, and a window that
+    still held one is freed, so nothing of yesterday lingers in today's hall.
+    """
+    if not cmd.actor.runs_hall(cmd.hall):
+        raise Forbidden("无权整理该大厅的号票。You may not close the day of this hall.")
+    cfg = _hall(uow, cmd.hall)
+    now = ctx.now()
+    today = business_date(now, cfg.tz)
+    expired = 0
+    for t in uow.tickets.leftovers(cmd.hall, today, cmd.limit):
+        before = t.version
+        held_by = t.window if t.status is TicketStatus.CALLED else None
+        t.expire(now)
+        _save_ticket(uow, t, before)
+        _release_window(uow, t, held_by)
+        uow.record(ev.TicketCancelled(t.hall, now, {"ticket": ticket_public(t, cfg.tz), "window": held_by,
+                                                    "reason": "day_closed"}))
+        expired += 1
+    if expired:
+        uow.commit()
+    return expired
+
+
 HANDLERS: dict[type[c.Command], Callable[[Any, UnitOfWork, HandlerContext], Any]] = {
+    c.CloseDay: close_day,
     c.IssueTicket: issue_ticket,
     c.CallNext: call_next,
     c.RecallTicket: recall_ticket,

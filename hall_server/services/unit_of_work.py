@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from hall_server.domain.dispatch import Candidate, QueueCounts
@@ -51,8 +51,11 @@ class TicketRepository(Protocol):
         """Write a changed ticket if nobody changed it since `expected_version`."""
         ...
 
-    def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
-        """Waiting tickets of these categories plus those transferred to this window.
+    def waiting_candidates(
+        self, hall: str, categories: Sequence[str], window: int, since: datetime
+    ) -> list[Candidate]:
+        """Today's waiting tickets (order_at >= since) of these categories, plus those
+        transferred to this window.
 
         An implementation may return only the oldest ticket of each kind (appointment,
         priority, normal) per category and the oldest transferred one: dispatch is FIFO
@@ -60,12 +63,17 @@ class TicketRepository(Protocol):
         """
         ...
 
-    def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
-        """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
+    def queue_counts(self, hall: str, category: str, ticket: Candidate, since: datetime) -> QueueCounts:
+        """Counts of the category's waiting tickets of today (order_at >= since) by kind,
+        in total and ahead of `ticket`."""
         ...
 
-    def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
-        """Tickets transferred to `window` that wait ahead of `ticket`."""
+    def targeted_ahead(self, hall: str, window: int, ticket: Candidate, since: datetime) -> int:
+        """Today's tickets (order_at >= since) transferred to `window` that wait ahead of `ticket`."""
+        ...
+
+    def leftovers(self, hall: str, before: date, limit: int) -> list[Ticket]:
+        """Waiting, called or missed tickets of business days before `before`, oldest first."""
         ...
 
     def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:

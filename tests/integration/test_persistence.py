@@ -78,3 +78,41 @@ def test_numbers_restart_at_local_midnight_and_yesterdays_stay(
             ("2026-11-30", "A001"), ("2026-11-30", "A002"), ("2026-12-01", "A001"), ("2026-12-01", "A002")]
     finally:
         container.close()
+
+
+def test_tickets_left_from_yesterday_are_never_called_and_are_closed_with_an_event(
+    tmp_path: Path, make_db_url: Callable[[str], str], backend: str
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # 16:00 in Asia/Shanghai
+    container = bootstrap(make_settings(tmp_path, make_db_url(backend)), clock=clock)
+    try:
+        container.init_database()
+        admin = Actor("admin", Role.ADMIN)
+        window = next(w.number for w in container.views.hall_config(HALL).windows if w.categories[0] == "A")
+        container.bus.handle(c.OpenWindow(admin, HALL, window))
+        left = container.bus.handle(c.IssueTicket(admin, HALL, "kiosk", category="A"))
+        called = container.bus.handle(c.IssueTicket(admin, HALL, "kiosk", category="A"))
+        assert container.bus.handle(c.CallNext(admin, HALL, window))["id"] == left["id"]
+        container.bus.handle(c.MarkNoShow(admin, left["id"]))
+        container.bus.handle(c.CallNext(admin, HALL, window))  # `called` is at the window overnight
+        stay = container.bus.handle(c.IssueTicket(admin, HALL, "kiosk", category="A"))
+
+        clock.advance(24 * 3600)  # the next morning
+        assert container.views.ticket(stay["id"])[1]["position"] is None
+        fresh = container.bus.handle(c.IssueTicket(admin, HALL, "kiosk", category="A"))
+        assert fresh["number"] == "A001" and fresh["position"] == 1
+        assert next(q for q in container.views.queue(HALL)["categories"] if q["code"] == "A")["waiting"] == 1
+        assert container.views.queue(HALL)["recent_calls"] == []
+
+        assert container.close_days() == 3  # missed, called and waiting from yesterday
+        assert container.close_days() == 0
+        for t in (left, called, stay):
+            assert container.views.ticket(t["id"])[1]["status"] == "cancelled"
+        closed = [e for e in container.views.events_after(HALL, 0, 1000)
+                  if e["type"] == "ticket.cancelled" and e["data"].get("reason") == "day_closed"]
+        assert {e["data"]["ticket"]["id"] for e in closed} == {left["id"], called["id"], stay["id"]}
+        # the window that held yesterday's called ticket is free again, and calls today's
+        got = container.bus.handle(c.CallNext(admin, HALL, window))
+        assert got["id"] == fresh["id"]
+    finally:
+        container.close()

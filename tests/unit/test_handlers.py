@@ -1271,3 +1271,35 @@ def test_tickets_issued_in_the_same_instant_are_called_in_number_order(
     open_windows(bus, 1)
     numbers = [issue(bus, "A")["number"] for _ in range(10)]  # the clock does not move
     assert call_order(bus, clock, 1) == numbers
+
+
+# ---------------------------------------------------------------- closing the day
+
+
+def test_close_day_cancels_yesterdays_open_tickets_but_not_one_being_served(
+    bus: MessageBus, store: FakeStore, clock: FakeClock
+) -> None:
+    open_windows(bus, 1, 2)
+    served = issue(bus, "A")
+    waiting = issue(bus, "A")
+    call(bus, 1)
+    bus.handle(c.StartService(ADMIN, served["id"]))
+    clock.advance(24 * 3600)
+    with pytest.raises(Forbidden):
+        bus.handle(c.CloseDay(STAFF_1, HALL))
+    assert bus.handle(c.CloseDay(MANAGER, HALL)) == 1
+    assert bus.handle(c.CloseDay(MANAGER, HALL)) == 0  # nothing left, no commit, no event
+    assert store.tickets[waiting["id"]].status.value == "cancelled"
+    assert store.tickets[served["id"]].status.value == "serving"
+    last = store.events[-1]
+    assert last["type"] == "ticket.cancelled" and last["data"]["reason"] == "day_closed"
+
+
+def test_a_ticket_left_from_yesterday_is_not_called_today(bus: MessageBus, clock: FakeClock) -> None:
+    open_windows(bus, 1)
+    issue(bus, "A")
+    clock.advance(24 * 3600)
+    assert call(bus, 1) is None
+    today = issue(bus, "A")
+    assert today["number"] == "A001" and today["position"] == 1
+    assert call(bus, 1)["id"] == today["id"]

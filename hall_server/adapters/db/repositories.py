@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, bindparam, case, cast, func, insert, or_, select, update
@@ -167,14 +167,15 @@ _CANDIDATE_COLUMNS = (_T.id, _T.seq, _T.category, _T.order_at, _T.priority_group
 _LANE_HEAD = (
     select(*_CANDIDATE_COLUMNS)
     .where(_T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
-           _T.category == bindparam("b_category"), _T.lane == bindparam("b_lane"), _T.target_window.is_(None))
+           _T.category == bindparam("b_category"), _T.lane == bindparam("b_lane"), _T.target_window.is_(None),
+           _T.order_at >= bindparam("b_since"))
     .order_by(_T.order_at, _T.seq, _T.id)
     .limit(1)
 )
 _TARGETED_HEAD = (
     select(*_CANDIDATE_COLUMNS)
     .where(_T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
-           _T.target_window == bindparam("b_window"))
+           _T.target_window == bindparam("b_window"), _T.order_at >= bindparam("b_since"))
     .order_by(_T.order_at, _T.seq, _T.id)
     .limit(1)
 )
@@ -192,12 +193,21 @@ _QUEUE_COUNTS = (
     .where(
         _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
         _T.category == bindparam("b_category"), _T.target_window.is_(None), _T.id != bindparam("b_id"),
+        _T.order_at >= bindparam("b_since"),
     )
     .group_by(_T.lane)
 )
 _TARGETED_AHEAD = select(func.count()).select_from(tb.tickets).where(
     _T.hall == bindparam("b_hall"), _T.status == TicketStatus.WAITING.value,
     _T.target_window == bindparam("b_window"), _T.id != bindparam("b_id"), _AHEAD,
+    _T.order_at >= bindparam("b_since"),
+)
+_LEFTOVERS = (
+    select(tb.tickets)
+    .where(_T.hall == bindparam("b_hall"), _T.business_date < bindparam("b_day"),
+           _T.status.in_([TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.MISSED.value]))
+    .order_by(_T.issued_at)
+    .limit(bindparam("b_limit"))
 )
 _RECENT_FLAGS = (
     select(_T.priority_group)
@@ -295,32 +305,41 @@ class SqlTicketRepository:
         params.update(b_id=t.id, b_expected=expected_version)
         return self._conn.execute(_UPDATE_TICKET, params).rowcount == 1
 
-    def waiting_candidates(self, hall: str, categories: Sequence[str], window: int) -> list[Candidate]:
-        """What dispatch chooses from: the oldest waiting ticket of each kind of each category,
-        and the oldest ticket transferred to this window (the rest are behind them)."""
-        heads = [_candidate(r) for r in self._conn.execute(_TARGETED_HEAD, {"b_hall": hall, "b_window": window})]
+    def waiting_candidates(
+        self, hall: str, categories: Sequence[str], window: int, since: datetime
+    ) -> list[Candidate]:
+        """What dispatch chooses from: today's oldest waiting ticket of each kind of each
+        category, and the oldest ticket transferred to this window (the rest are behind them)."""
+        heads = [_candidate(r) for r in self._conn.execute(
+            _TARGETED_HEAD, {"b_hall": hall, "b_window": window, "b_since": since})]
         for category in categories:
             for lane in (APPOINTMENT_LANE, PRIORITY_LANE, NORMAL_LANE):
-                row = self._conn.execute(_LANE_HEAD, {"b_hall": hall, "b_category": category, "b_lane": lane}).first()
+                row = self._conn.execute(_LANE_HEAD, {"b_hall": hall, "b_category": category, "b_lane": lane,
+                                                      "b_since": since}).first()
                 if row is not None:
                     heads.append(_candidate(row))
         return heads
 
-    def queue_counts(self, hall: str, category: str, ticket: Candidate) -> QueueCounts:
-        """Counts of the category's waiting tickets by kind, in total and ahead of `ticket`."""
+    def queue_counts(self, hall: str, category: str, ticket: Candidate, since: datetime) -> QueueCounts:
+        """Counts of the category's waiting tickets of today by kind, in total and ahead of `ticket`."""
         by_lane = {r.lane: (int(r.ahead or 0), int(r.total)) for r in self._conn.execute(_QUEUE_COUNTS, {
             "b_hall": hall, "b_category": category, "b_order_at": ticket.order_at, "b_seq": ticket.seq,
-            "b_id": ticket.ticket_id,
+            "b_id": ticket.ticket_id, "b_since": since,
         })}
         counts = [by_lane.get(lane, (0, 0)) for lane in (APPOINTMENT_LANE, PRIORITY_LANE, NORMAL_LANE)]
         return QueueCounts(*(v for pair in counts for v in pair))
 
-    def targeted_ahead(self, hall: str, window: int, ticket: Candidate) -> int:
-        """Tickets transferred to `window` that wait ahead of `ticket`."""
+    def targeted_ahead(self, hall: str, window: int, ticket: Candidate, since: datetime) -> int:
+        """Today's tickets transferred to `window` that wait ahead of `ticket`."""
         return int(self._conn.execute(_TARGETED_AHEAD, {
             "b_hall": hall, "b_window": window, "b_order_at": ticket.order_at, "b_seq": ticket.seq,
-            "b_id": ticket.ticket_id,
+            "b_id": ticket.ticket_id, "b_since": since,
         }).scalar_one())
+
+    def leftovers(self, hall: str, before: date, limit: int) -> list[Ticket]:
+        """Waiting, called or missed tickets of business days before `before`, oldest first."""
+        rows = self._conn.execute(_LEFTOVERS, {"b_hall": hall, "b_day": before.isoformat(), "b_limit": limit})
+        return [ticket_from_row(r) for r in rows]
 
     def recent_priority_flags(self, hall: str, category: str, limit: int) -> list[bool]:
         """Priority flags of the category's latest calls, newest first."""

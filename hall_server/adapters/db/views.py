@@ -21,6 +21,7 @@ from hall_server.adapters.db.repositories import (
 from hall_server.adapters.hall_config import dump_hall_config
 from hall_server.domain.errors import NotFound
 from hall_server.domain.hall import HallConfig
+from hall_server.domain.numbering import business_date, day_start
 from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.services.handlers import HandlerContext, resource
 from hall_server.services.presenters import rfc3339, window_public
@@ -113,17 +114,19 @@ class HallViews:
         t = tb.tickets.c
         with self._read() as r:
             cfg = self._config(r, hall)
+            # Today's hall only: tickets left from an earlier day are never called.
+            since = day_start(business_date(now, cfg.tz), cfg.tz)
             stats = {
                 row.category: (row.n, row.oldest)
                 for row in r.conn.execute(
-                    select(t.category, func.count().label("n"), func.min(t.order_at).label("oldest"))
-                    .where(t.hall == hall, t.status == TicketStatus.WAITING.value)
+                    select(t.category, func.count().label("n"), func.min(t.issued_at).label("oldest"))
+                    .where(t.hall == hall, t.status == TicketStatus.WAITING.value, t.order_at >= since)
                     .group_by(t.category)
                 ).all()
             }
             calls = r.conn.execute(
                 select(t.number, t.window, t.called_at, t.category)
-                .where(t.hall == hall, t.called_at.is_not(None), t.window.is_not(None))
+                .where(t.hall == hall, t.called_at >= since, t.window.is_not(None))
                 .order_by(t.called_at.desc())
                 .limit(RECENT_CALLS)
             ).all()
