@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,46 +10,29 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import ROOT
+from tests.acceptance.conftest import ServerProcess, hall_env, onedoor, start_server
 from tests.fakes import id_number
 
 HALL = "fumin"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def onedoor(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `onedoor` command as an installer would."""
-    return subprocess.run([sys.executable, "-m", "hall_server.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
 
 
 @dataclass
 class Server:
     """A running hall server and the credentials made for it."""
 
-    base: str
+    process: ServerProcess
     kiosk: str
     board: str
-    proc: subprocess.Popen[str]
     env: dict[str, str]
 
     def url(self, path: str) -> str:
-        return f"{self.base}/api/v1{path}"
+        return self.process.url(path)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("hall")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEDOOR_")}
-    env.update({"ONEDOOR_DATA_DIR": str(data), "ONEDOOR_ALWAYS_OPEN": "1", "ONEDOOR_PORT": str(port),
-                "ONEDOOR_PASSWORD_HASH": "scrypt:1024:8:1"})
+    env = hall_env(data)
     r = onedoor(env, "init")
     assert r.returncode == 0, r.stderr
     assert "fumin" in r.stdout
@@ -67,22 +45,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     kiosk = onedoor(env, "device", "add", "--hall", HALL, "--kind", "kiosk")
     board = onedoor(env, "device", "add", "--hall", HALL, "--kind", "board")
     assert kiosk.returncode == 0 and board.returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "hall_server.cli", "serve", "--port", str(port)], env=env,
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
-    yield Server(base, kiosk.stdout.strip(), board.stdout.strip(), proc, env)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0
+    process = start_server(env, data / "serve.log")
+    yield Server(process, kiosk.stdout.strip(), board.stdout.strip(), env)
+    assert process.stop() == 0
 
 
 def auth(token: str) -> dict[str, str]:

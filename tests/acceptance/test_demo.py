@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.acceptance.test_api_walk import free_port
+from tests.acceptance.conftest import free_port
 from tests.conftest import ROOT
 
 
