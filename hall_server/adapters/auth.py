@@ -132,6 +132,8 @@ class AuthService:
         if not ok or user is None or not user.active:
             with self._db.writer_lock(), self._db.write.begin() as conn:
                 conn.execute(insert(tb.login_failures).values(username=username[:64], remote_addr=remote_addr[:64], at=now))
+                # Failures older than the throttling window no longer count: keep the table small.
+                conn.execute(delete(tb.login_failures).where(f.at < since))
             log.info("failed login for a user name from %s", remote_addr)
             raise BadCredentials("用户名或密码错误。Wrong user name or password.")
         token = secrets.token_urlsafe(32)
