@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app, g, request
 
 from hall_server.domain.actors import Actor, Role
 from hall_server.protocol import ProblemCode
 from hall_server.web.problems import ApiError
 
+if TYPE_CHECKING:
+    from hall_server.bootstrap import Container
+
 STAFF_UP = (Role.ADMIN, Role.MANAGER, Role.STAFF)
 ANY_ROLE = tuple(Role)
 
 
-def container():  # type: ignore[no-untyped-def]
+def container() -> Container:
     """The process's container (set by create_app)."""
-    return current_app.extensions["onedoor"]
+    return current_app.extensions["onedoor"]  # type: ignore[no-any-return]
 
 
 def bearer_token() -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -132,12 +132,7 @@ class HallViews:
             ).all()
         categories = []
         for c in cfg.categories:
-            n, oldest = stats.get(c.code, (0, None))
-            # `oldest` comes back naive from an aggregate on SQLite; it is UTC.
-            if oldest is not None and isinstance(oldest, str):
-                oldest = datetime.fromisoformat(oldest)
-            if oldest is not None and oldest.tzinfo is None:
-                oldest = oldest.replace(tzinfo=UTC)
+            n, oldest = stats.get(c.code, (0, None))  # min() keeps the column's type: aware UTC
             longest = max(0, round((now - oldest).total_seconds())) if oldest is not None else 0
             categories.append({"code": c.code, "name": c.name, "waiting": int(n), "longest_wait_s": longest})
         return {
@@ -194,8 +189,3 @@ class HallViews:
                 select(tb.hall_sequences.c.last_seq).where(tb.hall_sequences.c.hall == hall)
             ).scalar_one_or_none()
         return int(v or 0)
-
-    def snapshot(self, hall: str) -> dict[str, Any]:
-        """`{"seq", "queue", "windows"}` for a live client that (re)connects."""
-        seq = self.last_seq(hall)
-        return {"seq": seq, "queue": self.queue(hall), "windows": self.windows(hall)}
