@@ -6,6 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_python all,test
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== types (mypy)"
+.venv/bin/mypy
 echo "== import rules (import-linter)"
 .venv/bin/lint-imports --no-cache
 echo "== pytest"

@@ -312,13 +312,13 @@ class FakeWindowRepository:
         w = self._c.window((hall, number))
         return replace(w) if w else None
 
-    def list(self, hall: str) -> list[Window]:
+    def in_hall(self, hall: str) -> list[Window]:
         """Copies of all windows of a hall, by number."""
         return [replace(w) for (h, _), w in sorted(self._c.all_windows().items()) if h == hall]
 
     def statuses_serving(self, hall: str, category: str) -> list[WindowStatus]:
         """The status of every window serving the category."""
-        return [w.status for w in self.list(hall) if category in w.categories]
+        return [w.status for w in self.in_hall(hall) if category in w.categories]
 
     def update(self, window: Window, expected_version: int) -> bool:
         """Write the window if its current version is still `expected_version`."""

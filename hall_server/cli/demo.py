@@ -56,7 +56,8 @@ def prepare(data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
             creds = json.loads(creds_path.read_text())
         else:
             cfg = c.views.hall_config(hall)
-            users = [("admin", "admin", None, None), ("manager", "manager", hall, None)]
+            users: list[tuple[str, str, str | None, int | None]] = [
+                ("admin", "admin", None, None), ("manager", "manager", hall, None)]
             users += [(f"staff{w.number:02d}", "staff", hall, w.number) for w in cfg.windows]
             for name, role, h, window in users:
                 try:

@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 from hall_server.settings import Settings
 
 
-class HallServer(BaseApplication):  # type: ignore[misc]
+class HallServer(BaseApplication):
     """gunicorn with the gthread worker.
 
     One worker process holds the live Socket.IO connections (Flask-SocketIO's threading

@@ -96,7 +96,7 @@ class WindowRepository(Protocol):
         """One window."""
         ...
 
-    def list(self, hall: str) -> list[Window]:
+    def in_hall(self, hall: str) -> list[Window]:
         """All windows of a hall, by number."""
         ...
 
@@ -132,9 +132,20 @@ class IdempotencyRepository(Protocol):
 class Repositories(Protocol):
     """The read side of a unit of work: enough to present tickets and windows."""
 
-    halls: HallRepository
-    tickets: TicketRepository
-    windows: WindowRepository
+    @property
+    def halls(self) -> HallRepository:
+        """Hall configurations."""
+        ...
+
+    @property
+    def tickets(self) -> TicketRepository:
+        """Tickets."""
+        ...
+
+    @property
+    def windows(self) -> WindowRepository:
+        """Windows."""
+        ...
 
 
 class UnitOfWork(abc.ABC):

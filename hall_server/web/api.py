@@ -44,8 +44,8 @@ def _json(body: Any, status: int = 200) -> Response:
 def login() -> Response:
     """Exchange a user name and password for a bearer token."""
     f = Fields(json_body(allow_empty=False), {"username", "password"})
-    username = f.string("username", required=True, max_len=64)
-    password = f.string("password", required=True, max_len=200)
+    username = f.string("username", required=True, max_len=64) or ""
+    password = f.string("password", required=True, max_len=200) or ""
     token, user = container().auth.login(username, password, request.remote_addr or "unknown")
     return _json({"token": token, "user": user})
 

@@ -19,7 +19,7 @@ ANY_ROLE = tuple(Role)
 
 def container() -> Container:
     """The process's container (set by create_app)."""
-    return current_app.extensions["onedoor"]  # type: ignore[no-any-return]
+    return current_app.extensions["onedoor"]
 
 
 def bearer_token() -> str | None:

@@ -9,8 +9,9 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
@@ -114,7 +115,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int, max_overflow: i
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module (we emit BEGIN ourselves).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -125,7 +126,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int, max_overflow: i
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine

@@ -405,7 +405,7 @@ class SqlWindowRepository:
         row = self._conn.execute(_GET_WINDOW, {"b_hall": hall, "b_number": number}).first()
         return window_from_row(row) if row else None
 
-    def list(self, hall: str) -> list[Window]:
+    def in_hall(self, hall: str) -> list[Window]:
         """All windows of a hall by number."""
         return [window_from_row(r) for r in self._conn.execute(_LIST_WINDOWS, {"b_hall": hall})]
 

@@ -89,7 +89,7 @@ class SqlUnitOfWork(UnitOfWork):
         conn = self._conn
         self.halls = SqlHallRepository(conn, self._cache)
         self.tickets = SqlTicketRepository(conn, self._reads)
-        self.windows = SqlWindowRepository(conn, self._reads)
+        self.windows: SqlWindowRepository = SqlWindowRepository(conn, self._reads)
         self.counters = SqlCounterRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self._now)
         return self

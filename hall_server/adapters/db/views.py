@@ -103,7 +103,7 @@ class HallViews:
         with self._read() as r:
             cfg = self._config(r, hall)
             out = []
-            for w in r.windows.list(hall):
+            for w in r.windows.in_hall(hall):
                 current = r.tickets.get(w.current_ticket) if w.current_ticket else None
                 out.append(window_public(w, cfg.tz, current))
             return out
