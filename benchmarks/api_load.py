@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HALL = "bench"
+CATEGORIES = "ABCDEFGH"
 
 
 def bench_hall_yaml(windows: int) -> str:
@@ -42,11 +43,14 @@ def bench_hall_yaml(windows: int) -> str:
         "version: 1",
         "hall: {code: bench, name: 压测大厅, level: county, timezone: Asia/Shanghai, region_code: '530124'}",
         "categories:",
-        "  - {code: A, name: 企业服务, prefix: A}",
-        "  - {code: B, name: 社会事务, prefix: B}",
-        "windows:",
     ]
-    lines += [f"  - {{number: {n}, name: '{n}号窗口', categories: [A, B]}}" for n in range(1, windows + 1)]
+    # A, B take the closed-loop phases; each open-loop rate issues into two fresh categories,
+    # so every phase starts with a queue of the length a hall really has (positions cost
+    # one index range per ticket, so an ever-growing queue would slow later phases).
+    lines += [f"  - {{code: {c}, name: 类别{c}, prefix: {c}}}" for c in CATEGORIES]
+    lines += ["windows:"]
+    lines += [f"  - {{number: {n}, name: '{n}号窗口', categories: [{', '.join(CATEGORIES)}]}}"
+              for n in range(1, windows + 1)]
     lines += [
         "hours: {weekly: {mon: ['09:00-17:00']}}",
         "rules: {tickets_per_person_per_day: 100}",
@@ -195,8 +199,8 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="duration of each phase (1..120)")
     p.add_argument("--threads", type=int, default=64, help="server request threads per worker")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
-    p.add_argument("--rate", type=float, default=500.0,
-                   help="offered issues/s (and call-next/s) of the open-loop phases (1..5000)")
+    p.add_argument("--rates", default="300,500",
+                   help="offered requests/s of the open-loop phases, comma-separated (at most 3, each 1..5000)")
     args = p.parse_args()
     clients = max(1, min(args.clients, 256))
     seconds = max(1.0, min(args.seconds, 120.0))
@@ -250,8 +254,11 @@ def main() -> int:
                 return [(label, status, lat)]
             return step
 
-        def issuing(i: int, conn: Conn):  # type: ignore[no-untyped-def]
-            body = {"category": "AB"[i % 2], "channel": "kiosk"}
+        def issuing_into(pair: str):  # type: ignore[no-untyped-def]
+            return lambda i, conn: issuing(i, conn, pair)
+
+        def issuing(i: int, conn: Conn, pair: str = "AB"):  # type: ignore[no-untyped-def]
+            body = {"category": pair[i % 2], "channel": "kiosk"}
 
             async def step():  # type: ignore[no-untyped-def]
                 label, status, lat, _ = await timed(conn, "issue ticket (POST)", "POST", f"/halls/{HALL}/tickets",
@@ -276,7 +283,7 @@ def main() -> int:
                 return out
             return step
 
-        rate = max(1.0, min(args.rate, 5000.0))
+        rates = [max(1.0, min(float(r), 5000.0)) for r in args.rates.split(",")[:3]]
         phases = {}
         print("closed loop: every client sends its next request as soon as it has the answer (capacity)")
         for name, factory in (("bare", bare), ("issue", issuing), ("call", calling)):
@@ -289,10 +296,13 @@ def main() -> int:
         moves = sum(r.rate for r in phases["call"].values())
         print(f"  issue capacity = {issue.rate / ceiling:.0%} of the bare endpoint; call-next cycles "
               f"(call, start, finish) = {moves:.0f} requests/s = {moves / ceiling:.0%} of the bare endpoint")
-        print(f"open loop: {clients} clients offering {rate:.0f} requests/s in total, latency from the scheduled time")
-        for factory, offered in ((issuing, rate), (calling, rate / 3)):
-            for r in asyncio.run(run_paced(clients, seconds, offered, factory)).values():
-                print("  " + r.line())
+        for n, rate in enumerate(rates):
+            print(f"open loop at {rate:.0f} requests/s offered by {clients} clients "
+                  f"(latency from the scheduled time; call-next cycles offer {rate / 3:.0f} cycles/s)")
+            pair = CATEGORIES[2 + 2 * n: 4 + 2 * n]
+            for factory, offered in ((issuing_into(pair), rate), (calling, rate / 3)):
+                for r in asyncio.run(run_paced(clients, seconds, offered, factory)).values():
+                    print("  " + r.line())
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
