@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall_server.domain.dispatch import Candidate, QueueCounts, count_queue, position_in_queue
+from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
 from hall_server.domain.hall import (
     Category,
@@ -115,6 +116,7 @@ class FakeStore:
     windows: dict[tuple[str, int], Window] = field(default_factory=dict)
     counters: dict[tuple[str, str, date], int] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)
     hall_seq: dict[str, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
@@ -161,6 +163,7 @@ class _Changes:
         self.windows: dict[tuple[str, int], Window] = {}
         self.counters: dict[tuple[str, str, date], int] = {}
         self.idempotency: dict[tuple[str, str], StoredResponse] = {}
+        self.evaluations: dict[str, Evaluation] = {}
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         """The row as this transaction sees it (not a copy: callers copy)."""
@@ -181,6 +184,7 @@ class _Changes:
     def clear(self) -> None:
         """Forget every uncommitted change (ROLLBACK)."""
         self.tickets, self.windows, self.counters, self.idempotency = {}, {}, {}, {}
+        self.evaluations = {}
 
     def apply(self) -> None:
         """Write the changes to the store as copies (COMMIT), then forget them."""
@@ -188,6 +192,7 @@ class _Changes:
         self.store.windows.update({k: replace(w) for k, w in self.windows.items()})
         self.store.counters.update(self.counters)
         self.store.idempotency.update(self.idempotency)
+        self.store.evaluations.update({k: replace(e) for k, e in self.evaluations.items()})
         self.clear()
 
 
@@ -353,6 +358,48 @@ class FakeCounterRepository:
         return seq
 
 
+class FakeEvaluationRepository:
+    """Evaluations in memory: one per ticket, updates conditional on the version read."""
+
+    def __init__(self, changes: _Changes) -> None:
+        self._c = changes
+
+    def _all(self) -> dict[str, Evaluation]:
+        return {**self._c.store.evaluations, **self._c.evaluations}
+
+    def get(self, evaluation_id: str) -> Evaluation | None:
+        """A copy of one evaluation."""
+        e = self._all().get(evaluation_id)
+        return replace(e) if e else None
+
+    def for_ticket(self, ticket_id: str) -> Evaluation | None:
+        """A copy of the ticket's evaluation, if any."""
+        return next((replace(e) for e in self._all().values() if e.ticket_id == ticket_id), None)
+
+    def add(self, evaluation: Evaluation) -> None:
+        """Insert; DuplicateKey when the ticket has one already (the unique key)."""
+        if self.for_ticket(evaluation.ticket_id) is not None:
+            raise DuplicateKey(evaluation.ticket_id)
+        self._c.evaluations[evaluation.id] = replace(evaluation)
+
+    def update(self, evaluation: Evaluation, expected_version: int) -> bool:
+        """Write if the version is still `expected_version`."""
+        current = self._all().get(evaluation.id)
+        if current is None or current.version != expected_version:
+            return False
+        self._c.evaluations[evaluation.id] = replace(evaluation)
+        return True
+
+    def unrated(self, hall: str, finished_before: datetime, limit: int) -> list[Ticket]:
+        """Done tickets finished before the instant without an evaluation, oldest first."""
+        rated = {e.ticket_id for e in self._all().values()}
+        found = sorted((t for t in self._c.all_tickets()
+                        if t.hall == hall and t.status is TicketStatus.DONE and t.id not in rated
+                        and t.finished_at is not None and t.finished_at < finished_before),
+                       key=lambda t: t.finished_at or finished_before)
+        return [t.copy() for t in found[:limit]]
+
+
 class FakeIdempotencyRepository:
     """Responses remembered under Idempotency-Key headers."""
 
@@ -386,6 +433,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.windows = FakeWindowRepository(self._changes)
         self.counters = FakeCounterRepository(self._changes)
         self.idempotency = FakeIdempotencyRepository(self._changes)
+        self.evaluations = FakeEvaluationRepository(self._changes)
         self.committed = False
         self.rolled_back = False
 

@@ -77,6 +77,8 @@ _RULE_BOUNDS: dict[str, tuple[int, int]] = {
     "default_service_time_s": (1, 86_400),
     "service_time_window": (1, 1_000),
     "elderly_age": (1, 150),
+    "evaluation_default_after_days": (1, 30),
+    "rectification_days": (1, 60),
 }
 _RATIO_MAX = 100
 _DAYS_MAX = 3_650  # time limits, in working days
@@ -905,6 +907,8 @@ def dump_hall_config(cfg: HallConfig) -> dict[str, Any]:
             "default_service_time_s": rules.default_service_time_s,
             "service_time_window": rules.service_time_window,
             "elderly_age": rules.elderly_age,
+            "evaluation_default_after_days": rules.evaluation_default_after_days,
+            "rectification_days": rules.rectification_days,
         },
         "items": [_dump_item(item) for item in cfg.items],
     }

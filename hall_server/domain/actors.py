@@ -15,6 +15,7 @@ class Role(StrEnum):
     KIOSK = "kiosk"
     BOARD = "board"
     EVALUATOR = "evaluator"
+    VISITOR = "visitor"  # holds a ticket's status-page token, not an API token
 
 
 PERSON_ROLES = (Role.ADMIN, Role.MANAGER, Role.STAFF)
@@ -43,6 +44,10 @@ class Actor:
         """People of the hall and its kiosks issue tickets; boards and rating pads do not."""
         return self.sees_hall(hall) and self.role in (Role.ADMIN, Role.MANAGER, Role.STAFF, Role.KIOSK)
 
+    def may_evaluate(self, hall: str) -> bool:
+        """Rating pads, kiosks and the hall's managers submit ratings; staff never rate themselves."""
+        return self.sees_hall(hall) and self.role in (Role.ADMIN, Role.MANAGER, Role.EVALUATOR, Role.KIOSK)
+
     def may_operate_window(self, hall: str, window: int, signed_in_staff: str | None) -> bool:
         """Staff operate the window they are bound to, or the one they signed in at."""
         if self.runs_hall(hall):
@@ -61,3 +66,4 @@ class Actor:
 
 
 SYSTEM = Actor(name="system", role=Role.ADMIN)
+VISITOR = Actor(name="visitor", role=Role.VISITOR)

@@ -131,3 +131,30 @@ class CloseDay(Command):
 
     hall: str
     limit: int = 500
+
+
+@dataclass(frozen=True)
+class SubmitEvaluation(Command):
+    """Rate a served ticket (by id, or by the token of its status page)."""
+
+    level: int
+    channel: str
+    ticket_id: str | None = None
+    ticket_token: str | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class CloseRectification(Command):
+    """Close the rectification case of a bad rating with what was done."""
+
+    evaluation_id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ApplyDefaultEvaluations(Command):
+    """Give 基本满意 to served tickets not rated within the hall's working days (housekeeping)."""
+
+    hall: str
+    limit: int = 500

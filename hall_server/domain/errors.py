@@ -166,3 +166,24 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     status = 429
     title = "Too many attempts"
+
+
+class NotServed(DomainError):
+    """Only a served ticket can be rated."""
+
+    code = "not_served"
+    title = "Not served"
+
+
+class AlreadyEvaluated(DomainError):
+    """The ticket has its one evaluation already."""
+
+    code = "already_evaluated"
+    title = "Already evaluated"
+
+
+class RectificationNotOpen(DomainError):
+    """There is no open rectification case to close."""
+
+    code = "rectification_not_open"
+    title = "No open rectification"

@@ -67,3 +67,11 @@ class WindowResumed(Event):
 
 class WindowClosed(Event):
     """A window closed."""
+
+
+class EvaluationSubmitted(Event):
+    """A served ticket was rated (or got the default rating)."""
+
+
+class RectificationClosed(Event):
+    """A manager closed the rectification case of a bad rating."""

@@ -166,6 +166,8 @@ class Rules:
     default_service_time_s: int = 300
     service_time_window: int = 20
     elderly_age: int = 60
+    evaluation_default_after_days: int = 5
+    rectification_days: int = 5
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class EventType(StrEnum):
     APPOINTMENT_BOOKED = "appointment.booked"
     APPOINTMENT_CHECKED_IN = "appointment.checked_in"
     EVALUATION_SUBMITTED = "evaluation.submitted"
+    RECTIFICATION_CLOSED = "evaluation.rectification_closed"
 
 
 # Domain event class name -> wire name. The domain knows nothing of the wire, so the
@@ -46,6 +47,7 @@ EVENT_TYPES: dict[str, EventType] = {
     "AppointmentBooked": EventType.APPOINTMENT_BOOKED,
     "AppointmentCheckedIn": EventType.APPOINTMENT_CHECKED_IN,
     "EvaluationSubmitted": EventType.EVALUATION_SUBMITTED,
+    "RectificationClosed": EventType.RECTIFICATION_CLOSED,
 }
 
 ENVELOPE_KEYS = ("id", "seq", "type", "hall", "occurred_at", "data")

@@ -33,6 +33,9 @@ class ProblemCode(StrEnum):
     RECALL_LIMIT = "recall_limit"
     CONCURRENT_UPDATE = "concurrent_update"
     CONFLICT = "conflict"
+    NOT_SERVED = "not_served"
+    ALREADY_EVALUATED = "already_evaluated"
+    RECTIFICATION_NOT_OPEN = "rectification_not_open"
     # 413 / 415
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -66,6 +69,9 @@ PROBLEM_STATUS: dict[ProblemCode, int] = {
     ProblemCode.RECALL_LIMIT: 409,
     ProblemCode.CONCURRENT_UPDATE: 409,
     ProblemCode.CONFLICT: 409,
+    ProblemCode.NOT_SERVED: 409,
+    ProblemCode.ALREADY_EVALUATED: 409,
+    ProblemCode.RECTIFICATION_NOT_OPEN: 409,
     ProblemCode.PAYLOAD_TOO_LARGE: 413,
     ProblemCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ProblemCode.TICKET_LIMIT: 429,

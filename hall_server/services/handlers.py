@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hall_server.domain import commands as c
@@ -30,6 +30,18 @@ from hall_server.domain.errors import (
     WindowBusy,
     WindowClosed,
 )
+from hall_server.domain.evaluations import (
+    DEFAULT_LEVEL,
+    MAX_COMMENT,
+    Evaluation,
+    EvaluationChannel,
+    Level,
+    Rectification,
+    add_working_days,
+    check_evaluable,
+    opens_rectification,
+    parse_level,
+)
 from hall_server.domain.hall import PRIORITY_GROUPS, HallConfig, RequeuePosition
 from hall_server.domain.identity import (
     IdType,
@@ -42,7 +54,7 @@ from hall_server.domain.numbering import business_date, day_start, format_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
 from hall_server.domain.windows import Window, WindowMove, WindowStatus
-from hall_server.services.presenters import ticket_public, ticket_resource, window_public
+from hall_server.services.presenters import evaluation_public, ticket_public, ticket_resource, window_public
 from hall_server.services.unit_of_work import Repositories, StoredResponse, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -509,7 +521,99 @@ def close_day(cmd: c.CloseDay, uow: UnitOfWork, ctx: HandlerContext) -> int:
     return expired
 
 
+# ---------------------------------------------------------------- evaluations (好差评)
+
+
+def submit_evaluation(cmd: c.SubmitEvaluation, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Rate a served ticket once; a rating of 1 or 2 opens a rectification case."""
+    if cmd.ticket_token is not None:
+        found = uow.tickets.by_token(cmd.ticket_token)
+        channel = EvaluationChannel.MOBILE  # the visitor's own status page
+    else:
+        found = uow.tickets.get(cmd.ticket_id or "")
+        try:
+            channel = EvaluationChannel(cmd.channel)
+        except ValueError:
+            channel = EvaluationChannel.DEFAULT  # refused just below
+        if channel is EvaluationChannel.DEFAULT:
+            raise InvalidInput("评价渠道应为 pad、kiosk 或 mobile。channel must be pad, kiosk or mobile.")
+    if found is None or (cmd.ticket_token is None and not cmd.actor.sees_hall(found.hall)):
+        raise NotFound("没有找到该号票。No such ticket.")
+    t = found
+    if cmd.ticket_token is None and not cmd.actor.may_evaluate(t.hall):
+        raise Forbidden("无权提交评价。You may not submit evaluations.")
+    level = parse_level(cmd.level)
+    check_evaluable(t.status, uow.evaluations.for_ticket(t.id) is not None)
+    cfg = _hall(uow, t.hall)
+    now = ctx.now()
+    e = _new_evaluation(uow, cfg, t, level, channel, cmd.comment.strip()[:MAX_COMMENT], now)
+    body = evaluation_public(e, cfg.tz)
+    uow.commit()
+    return body
+
+
+def _new_evaluation(uow: UnitOfWork, cfg: HallConfig, t: Ticket, level: Level, channel: EvaluationChannel,
+                    comment: str, now: datetime) -> Evaluation:
+    """Store an evaluation and its event (the window's staff at the time is remembered)."""
+    w = uow.windows.get(t.hall, t.window) if t.window is not None else None
+    e = Evaluation(id=str(uuid.uuid4()), hall=t.hall, ticket_id=t.id, level=level, channel=channel,
+                   submitted_at=now, comment=comment, window=t.window, staff=w.staff if w else None)
+    if opens_rectification(level):
+        e.rectification = Rectification.OPEN
+        e.rectification_due = add_working_days(cfg.local(now).date(), cfg.rules.rectification_days, cfg.hours)
+    uow.evaluations.add(e)
+    uow.record(ev.EvaluationSubmitted(t.hall, now, {
+        "evaluation": evaluation_public(e, cfg.tz),
+        "ticket": {"id": t.id, "number": t.number, "category": t.category, "item": t.item, "window": t.window},
+        "default": channel is EvaluationChannel.DEFAULT,
+    }))
+    return e
+
+
+def close_rectification(cmd: c.CloseRectification, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """A manager closes a bad rating's rectification case with what was done."""
+    e = uow.evaluations.get(cmd.evaluation_id)
+    if e is None or not cmd.actor.sees_hall(e.hall):
+        raise NotFound("没有找到该评价。No such evaluation.")
+    if not cmd.actor.runs_hall(e.hall):
+        raise Forbidden("只有大厅管理员可以办结整改。Only the hall's managers close rectification cases.")
+    cfg = _hall(uow, e.hall)
+    now = ctx.now()
+    before = e.version
+    e.close(cmd.note, cmd.actor.name, now)
+    if not uow.evaluations.update(e, before):
+        raise ConcurrentUpdate("该评价刚被他人修改，请刷新后重试。The evaluation changed meanwhile: reload and retry.")
+    body = evaluation_public(e, cfg.tz)
+    uow.record(ev.RectificationClosed(e.hall, now, {"evaluation": body}))
+    uow.commit()
+    return body
+
+
+def apply_default_evaluations(cmd: c.ApplyDefaultEvaluations, uow: UnitOfWork, ctx: HandlerContext) -> int:
+    """Rate 基本满意 the served tickets left unrated past the hall's working days; return how many."""
+    if not cmd.actor.runs_hall(cmd.hall):
+        raise Forbidden("无权为该大厅补充默认评价。You may not apply default ratings in this hall.")
+    cfg = _hall(uow, cmd.hall)
+    now = ctx.now()
+    today = cfg.local(now).date()
+    days = cfg.rules.evaluation_default_after_days
+    # N working days are at least N calendar days: older tickets are the only candidates.
+    cutoff = day_start(today - timedelta(days=days), cfg.tz)
+    applied = 0
+    for t in uow.evaluations.unrated(cmd.hall, cutoff, cmd.limit):
+        finished = cfg.local(t.finished_at or now).date()
+        if add_working_days(finished, days, cfg.hours) < today:
+            _new_evaluation(uow, cfg, t, DEFAULT_LEVEL, EvaluationChannel.DEFAULT, "", now)
+            applied += 1
+    if applied:
+        uow.commit()
+    return applied
+
+
 HANDLERS: dict[type[c.Command], Callable[[Any, UnitOfWork, HandlerContext], Any]] = {
+    c.SubmitEvaluation: submit_evaluation,
+    c.CloseRectification: close_rectification,
+    c.ApplyDefaultEvaluations: apply_default_evaluations,
     c.CloseDay: close_day,
     c.IssueTicket: issue_ticket,
     c.CallNext: call_next,

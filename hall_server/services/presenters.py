@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall_server.domain.evaluations import LEVEL_ZH, Evaluation
 from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.domain.windows import Window
 
@@ -80,4 +81,25 @@ def window_public(w: Window, tz: ZoneInfo, current: Ticket | None) -> dict[str, 
             if current is not None
             else None
         ),
+    }
+
+
+def evaluation_public(e: Evaluation, tz: ZoneInfo) -> dict[str, Any]:
+    """An evaluation as the API returns it."""
+    return {
+        "id": e.id,
+        "hall": e.hall,
+        "ticket": e.ticket_id,
+        "level": int(e.level),
+        "level_name": LEVEL_ZH[int(e.level)],
+        "channel": e.channel.value,
+        "comment": e.comment,
+        "submitted_at": rfc3339(e.submitted_at, tz),
+        "window": e.window,
+        "staff": e.staff,
+        "rectification": e.rectification.value if e.rectification else None,
+        "rectification_due": e.rectification_due.isoformat() if e.rectification_due else None,
+        "rectification_note": e.rectification_note,
+        "closed_by": e.closed_by,
+        "closed_at": rfc3339(e.closed_at, tz),
     }

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from hall_server.domain.dispatch import Candidate, QueueCounts
+from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
 from hall_server.domain.hall import HallConfig
 from hall_server.domain.tickets import Ticket
@@ -41,6 +42,10 @@ class TicketRepository(Protocol):
 
     def get(self, ticket_id: str) -> Ticket | None:
         """One ticket by id."""
+        ...
+
+    def by_token(self, token: str) -> Ticket | None:
+        """One ticket by the token of its status page (the QR code)."""
         ...
 
     def add(self, ticket: Ticket) -> None:
@@ -109,6 +114,30 @@ class WindowRepository(Protocol):
         ...
 
 
+class EvaluationRepository(Protocol):
+    """Evaluations (好差评) and the served tickets still waiting for one."""
+
+    def get(self, evaluation_id: str) -> Evaluation | None:
+        """One evaluation by id."""
+        ...
+
+    def for_ticket(self, ticket_id: str) -> Evaluation | None:
+        """The evaluation of a ticket, if it has one."""
+        ...
+
+    def add(self, evaluation: Evaluation) -> None:
+        """Insert; DuplicateKey if the ticket was rated meanwhile."""
+        ...
+
+    def update(self, evaluation: Evaluation, expected_version: int) -> bool:
+        """Write if nobody changed it since `expected_version`."""
+        ...
+
+    def unrated(self, hall: str, finished_before: datetime, limit: int) -> list[Ticket]:
+        """Done tickets finished before the instant that have no evaluation, oldest first."""
+        ...
+
+
 class CounterRepository(Protocol):
     """Daily ticket sequences."""
 
@@ -155,6 +184,7 @@ class UnitOfWork(abc.ABC):
     tickets: TicketRepository
     windows: WindowRepository
     counters: CounterRepository
+    evaluations: EvaluationRepository
     idempotency: IdempotencyRepository
 
     def __init__(self) -> None:

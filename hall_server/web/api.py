@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from hall_server.domain import commands as c
-from hall_server.domain.actors import Role
+from hall_server.domain.actors import VISITOR, Role
 from hall_server.domain.errors import NotFound, UnknownWindow
 from hall_server.web.auth import ANY_ROLE, STAFF_UP, bearer_token, container, require
 from hall_server.web.validation import Fields, fingerprint, invalid, json_body, query_int
@@ -217,6 +217,57 @@ def transfer(ticket_id: str) -> Response:
     if category is None and window is None:
         raise invalid("请提供目标 category 或 window。Give a target category or window.")
     return _json(container().bus.handle(c.TransferTicket(actor, ticket_id, category=category, window=window)))
+
+
+# ---------------------------------------------------------------- evaluations (好差评)
+
+EVALUATION_CHANNELS = ("pad", "kiosk", "mobile")
+RATERS = (Role.ADMIN, Role.MANAGER, Role.EVALUATOR, Role.KIOSK)
+MANAGERS = (Role.ADMIN, Role.MANAGER)
+
+
+def _rating(f: Fields) -> tuple[int, str]:
+    """The level (1..5) and the optional comment of a rating."""
+    return f.integer("level", required=True, lo=1, hi=5) or 0, f.string("comment", max_len=500) or ""
+
+
+@api.post("/tickets/<ticket_id>/evaluation")
+def evaluate(ticket_id: str) -> Response:
+    """Rate a served ticket (5 非常满意 ... 1 非常不满意), once; from a pad, a kiosk or a phone."""
+    actor = require(RATERS)
+    f = Fields(json_body(allow_empty=False), {"level", "comment", "channel"})
+    level, comment = _rating(f)
+    channel = f.string("channel", required=True, choices=EVALUATION_CHANNELS) or ""
+    cmd = c.SubmitEvaluation(actor, level, channel, ticket_id=ticket_id, comment=comment)
+    return _json(container().bus.handle(cmd), 201)
+
+
+@api.post("/t/<token>/evaluation")
+def evaluate_by_token(token: str) -> Response:
+    """The visitor rates their own served ticket from its status page (no login)."""
+    if len(token) > 64:
+        raise NotFound("没有找到该号票。No such ticket.")
+    level, comment = _rating(Fields(json_body(allow_empty=False), {"level", "comment"}))
+    cmd = c.SubmitEvaluation(VISITOR, level, "mobile", ticket_token=token, comment=comment)
+    return _json(container().bus.handle(cmd), 201)
+
+
+@api.get("/halls/<hall>/evaluations")
+def evaluations(hall: str) -> Response:
+    """The hall's evaluations, newest first; `rectification=open` lists the bad ratings to handle."""
+    require(MANAGERS, hall)
+    state = request.args.get("rectification")
+    if state not in (None, "open", "closed"):
+        raise invalid("rectification 应为 open 或 closed。rectification must be open or closed.")
+    return _json(container().views.evaluations(hall, state, query_int("limit", 100, 1, 1000)))
+
+
+@api.post("/evaluations/<evaluation_id>/close")
+def close_rectification(evaluation_id: str) -> Response:
+    """Close a bad rating's rectification case with a note of what was done."""
+    actor = require(MANAGERS)
+    note = Fields(json_body(allow_empty=False), {"note"}).string("note", required=True, max_len=500) or ""
+    return _json(container().bus.handle(c.CloseRectification(actor, evaluation_id, note)))
 
 
 # ---------------------------------------------------------------- queue and events

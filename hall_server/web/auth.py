@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, g, request
 
-from hall_server.domain.actors import Actor, Role
+from hall_server.domain.actors import DEVICE_ROLES, PERSON_ROLES, Actor, Role
 from hall_server.protocol import ProblemCode
 from hall_server.web.problems import ApiError
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hall_server.bootstrap import Container
 
 STAFF_UP = (Role.ADMIN, Role.MANAGER, Role.STAFF)
-ANY_ROLE = tuple(Role)
+ANY_ROLE = (*PERSON_ROLES, *DEVICE_ROLES)  # every role a bearer token can carry
 
 
 def container() -> Container:

@@ -32,6 +32,8 @@ ID_TYPES = ("resident_id", "uscc")
 WINDOW_STATUSES = ("closed", "open", "paused")
 HALL_LEVELS = ("province", "prefecture", "county", "township", "village")
 ROLES = ("admin", "manager", "staff", "kiosk", "board", "evaluator")
+EVALUATION_CHANNELS = ("pad", "kiosk", "mobile")
+RECTIFICATION_STATES = ("open", "closed")
 PERSON_ROLES = ("admin", "manager", "staff")
 ITEM_TYPES = ("行政许可", "行政征收", "行政确认", "行政给付", "其他行政权力", "公共服务")
 
@@ -39,6 +41,8 @@ ITEM_TYPES = ("行政许可", "行政征收", "行政确认", "行政给付", "�
 ANY_ROLE = ROLES
 STAFF_UP = PERSON_ROLES
 ISSUERS = ("admin", "manager", "staff", "kiosk")
+RATERS = ("admin", "manager", "evaluator", "kiosk")
+MANAGERS = ("admin", "manager")
 
 # "Holds a character that Python's str.strip() keeps", as `Fields.string` requires. The
 # regex `\S` alone differs between ECMA-262 and Python at U+001C-U+001F, U+0085 and U+FEFF.
@@ -368,6 +372,7 @@ def components() -> Schema:
         "Item": _item_schema(),
         "Queue": _queue_schema(),
         "Problem": _problem_schema(),
+        "Evaluation": _evaluation_schema(),
         "Hall": obj({
             "code": string("Hall code, e.g. `fumin`."), "name": string("Hall name (大厅名称)."),
             "level": enum(HALL_LEVELS, "Administrative level (省/州市/县/乡/村)."),
@@ -572,6 +577,67 @@ def _ticket_paths() -> dict[str, Schema]:
     return paths
 
 
+def _evaluation_schema() -> Schema:
+    return obj({
+        "id": string("Evaluation id.", format="uuid"),
+        "hall": string("Hall code."),
+        "ticket": string("The rated ticket's id.", format="uuid"),
+        "level": integer("5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.", minimum=1, maximum=5),
+        "level_name": string("The level in Chinese."),
+        "channel": enum((*EVALUATION_CHANNELS, "default"),
+                        "Where it came from; `default` is 基本满意 given when no rating came in time."),
+        "comment": string("The visitor's comment (may be empty)."),
+        "submitted_at": timestamp("When it was submitted."),
+        "window": nullable(integer("The window that served the ticket.", minimum=1, maximum=9999)),
+        "staff": nullable(string("The staff member signed in at that window.")),
+        "rectification": nullable(enum(RECTIFICATION_STATES, "整改 case of a rating of 1 or 2.")),
+        "rectification_due": nullable(string("Due date (working days later).", format="date")),
+        "rectification_note": nullable(string("What was done (整改情况).")),
+        "closed_by": nullable(string("Who closed the case.")),
+        "closed_at": nullable(timestamp("When the case was closed.")),
+    }, description="A service evaluation (好差评).")
+
+
+def _evaluation_paths() -> dict[str, Schema]:
+    rating = {
+        "level": integer("5 非常满意 ... 1 非常不满意.", minimum=1, maximum=5),
+        "comment": nullable(text_field(500, "Comment (评价内容), optional.")),
+    }
+    evaluation = json_response("The evaluation.", ref("Evaluation"))
+    rate_doc = ("409 not_served for a ticket that was not served, 409 already_evaluated for a second "
+                "rating. A rating of 1 or 2 opens a rectification case (整改).")
+    return {
+        f"{API}/tickets/{{ticket_id}}/evaluation": {"post": operation(
+            "evaluateTicket", "evaluations", "Rate a served ticket (好差评), once.", roles=RATERS,
+            parameters=[param("TicketId")], errors=(404, 409), ok={"201": evaluation},
+            body=request_body({**rating, "channel": enum(EVALUATION_CHANNELS, "Rating pad, kiosk or phone.")},
+                              ("level", "channel")),
+            description=f"Rate a served ticket (好差评), once. {rate_doc}")},
+        f"{API}/t/{{token}}/evaluation": {"post": operation(
+            "evaluateByToken", "evaluations", "The visitor rates their own served ticket (no login).",
+            roles=None, parameters=[param("StatusToken")], errors=(404, 409), ok={"201": evaluation},
+            body=request_body(rating, ("level",)),
+            description=f"The visitor rates their own served ticket from its status page. {rate_doc}")},
+        f"{API}/halls/{{hall}}/evaluations": {"get": operation(
+            "listEvaluations", "evaluations", "The hall's evaluations, newest first.", roles=MANAGERS,
+            parameters=[param("Hall"),
+                        query("rectification", enum(RECTIFICATION_STATES), "Only open or closed cases."),
+                        query("limit", integer(minimum=1, maximum=1000), "At most this many (default 100).",
+                              allow_empty=True)],
+            errors=(404, 422), ok={"200": json_response("The evaluations.", array(ref("Evaluation")))})},
+        f"{API}/evaluations/{{evaluation_id}}/close": {"post": operation(
+            "closeRectification", "evaluations", "Close a bad rating's rectification case (整改办结).",
+            roles=MANAGERS,
+            parameters=[{"name": "evaluation_id", "in": "path", "required": True,
+                         "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
+                         "description": "Evaluation id; unknown ones are 404."}],
+            errors=(404, 409), ok={"200": evaluation},
+            body=request_body({"note": text_field(500, "What was done (整改情况).")}, ("note",)),
+            description="Close a bad rating's rectification case with a note. 409 rectification_not_open "
+                        "when there is no open case.")},
+    }
+
+
 def _meta_paths() -> dict[str, Schema]:
     return {
         f"{API}/openapi.json": {"get": operation(
@@ -586,7 +652,7 @@ def _meta_paths() -> dict[str, Schema]:
 def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of the hall server's HTTP API."""
     paths: dict[str, Schema] = {}
-    for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _meta_paths):
+    for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _evaluation_paths, _meta_paths):
         paths.update(part())
     return {
         "openapi": "3.1.0",
@@ -606,6 +672,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "windows", "description": "Windows and calling (窗口与叫号)."},
             {"name": "tickets", "description": "Tickets (号票)."},
             {"name": "queue", "description": "Queue state and events (排队状态与事件)."},
+            {"name": "evaluations", "description": "Service evaluations (好差评) and rectification (整改)."},
             {"name": "meta", "description": "This document and health."},
         ],
         "security": [{BEARER: []}],

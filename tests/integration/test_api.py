@@ -430,3 +430,64 @@ def test_credit_codes_are_checked_with_gb_32100(api: Api) -> None:
             "category": "A", "channel": "kiosk", "applicant": {"id_type": "uscc", "id_number": code}}),
             422, "invalid_id_number")
     assert counts(api) == before
+
+
+# ---------------------------------------------------------------- evaluations (好差评)
+
+
+def served(api: Api) -> dict[str, Any]:
+    """A ticket issued, called, started and finished at an A window."""
+    a = window_serving(api, "A")
+    open_window(api, a)
+    t = issue(api, category="A")
+    api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager")
+    api.call("POST", f"/tickets/{t['id']}/start", "manager")
+    return api.call("POST", f"/tickets/{t['id']}/finish", "manager", json={"outcome": "completed"}).get_json()
+
+
+def test_a_rating_pad_rates_a_served_ticket_once(api: Api) -> None:
+    api.tokens["pad"] = api.container.auth.add_device(HALL, "evaluator", "pad-1")[1]
+    t = served(api)
+    r = api.call("POST", f"/tickets/{t['id']}/evaluation", "pad", json={"level": 5, "channel": "pad"})
+    assert r.status_code == 201 and r.get_json()["level"] == 5 and r.get_json()["level_name"] == "非常满意"
+    problem(api.call("POST", f"/tickets/{t['id']}/evaluation", "pad", json={"level": 4, "channel": "pad"}),
+            409, "already_evaluated")
+    problem(api.call("POST", f"/tickets/{t['id']}/evaluation", "staff1", json={"level": 5, "channel": "pad"}),
+            403, "forbidden")
+    types = [e["type"] for e in api.call("GET", f"/halls/{HALL}/events", "board").get_json()]
+    assert types.count("evaluation.submitted") == 1
+
+
+def test_rating_refusals_change_nothing(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    t = issue(api, category="A")
+    before = counts(api)
+    url = f"/tickets/{t['id']}/evaluation"
+    problem(api.call("POST", url, "kiosk", json={"level": 5, "channel": "kiosk"}), 409, "not_served")
+    problem(api.call("POST", url, "kiosk", json={"level": 6, "channel": "kiosk"}), 422, "invalid_request")
+    problem(api.call("POST", url, "kiosk", json={"level": 5}), 422, "invalid_request")
+    problem(api.call("POST", url, "kiosk", json={"level": 5, "channel": "default"}), 422, "invalid_request")
+    problem(api.call("POST", url, "board", json={"level": 5, "channel": "pad"}), 403, "forbidden")
+    problem(api.call("POST", "/tickets/nope/evaluation", "kiosk", json={"level": 5, "channel": "kiosk"}),
+            404, "not_found")
+    assert counts(api) == before
+
+
+def test_the_visitor_rates_from_the_status_page_and_a_manager_closes_the_case(api: Api) -> None:
+    t = served(api)
+    token = t["status_url"].rsplit("/", 1)[1]
+    r = api.client.post(f"/api/v1/t/{token}/evaluation", json={"level": 1, "comment": "材料说明不清楚"})
+    assert r.status_code == 201
+    e = r.get_json()
+    assert (e["channel"], e["rectification"]) == ("mobile", "open") and e["rectification_due"]
+    open_cases = api.call("GET", f"/halls/{HALL}/evaluations?rectification=open", "manager").get_json()
+    assert [x["id"] for x in open_cases] == [e["id"]]
+    problem(api.call("GET", f"/halls/{HALL}/evaluations", "staff1"), 403, "forbidden")
+    problem(api.call("POST", f"/evaluations/{e['id']}/close", "manager", json={}), 422, "invalid_request")
+    done = api.call("POST", f"/evaluations/{e['id']}/close", "manager", json={"note": "已电话回访并致歉"})
+    assert done.status_code == 200 and done.get_json()["rectification"] == "closed"
+    problem(api.call("POST", f"/evaluations/{e['id']}/close", "manager", json={"note": "again"}),
+            409, "rectification_not_open")
+    assert api.call("GET", f"/halls/{HALL}/evaluations?rectification=open", "manager").get_json() == []
+    problem(api.client.post("/api/v1/t/no-such-token/evaluation", json={"level": 5}), 404, "not_found")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from hall_server.adapters.db import tables as tb
 from hall_server.adapters.hall_config import parse_hall_config
 from hall_server.domain.dispatch import Candidate, QueueCounts
+from hall_server.domain.evaluations import Evaluation, EvaluationChannel, Level, Rectification
 from hall_server.domain.hall import HallConfig
 from hall_server.domain.numbering import parse_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
@@ -461,6 +462,84 @@ class SqlCounterRepository:
         except IntegrityError:
             # Another transaction created the day's row first (PostgreSQL): bump it instead.
             return int(self._conn.execute(_BUMP_COUNTER, key).one().last_seq)
+
+
+_E = tb.evaluations.c
+_GET_EVALUATION = select(tb.evaluations).where(_E.id == bindparam("b_id"))
+_EVALUATION_OF = select(tb.evaluations).where(_E.ticket_id == bindparam("b_ticket"))
+_INSERT_EVALUATION = insert(tb.evaluations)
+_UPDATE_EVALUATION = (
+    update(tb.evaluations)
+    .where(_E.id == bindparam("b_id"), _E.version == bindparam("b_expected"))
+    .values({c: bindparam(f"v_{c}") for c in ("rectification", "rectification_note", "closed_by", "closed_at",
+                                              "version")})
+)
+_UNRATED = (
+    select(tb.tickets)
+    .select_from(tb.tickets.outerjoin(tb.evaluations, _E.ticket_id == _T.id))
+    .where(_T.hall == bindparam("b_hall"), _T.status == TicketStatus.DONE.value,
+           _T.finished_at < bindparam("b_before"), _E.id.is_(None))
+    .order_by(_T.finished_at)
+    .limit(bindparam("b_limit"))
+)
+
+
+def evaluation_from_row(r: Any) -> Evaluation:
+    """Map an evaluations row to the domain object."""
+    return Evaluation(
+        id=r.id, hall=r.hall, ticket_id=r.ticket_id, level=Level(r.level), channel=EvaluationChannel(r.channel),
+        submitted_at=r.submitted_at, comment=r.comment, window=r.window, staff=r.staff,
+        rectification=Rectification(r.rectification) if r.rectification else None,
+        rectification_due=date.fromisoformat(r.rectification_due) if r.rectification_due else None,
+        rectification_note=r.rectification_note, closed_by=r.closed_by, closed_at=r.closed_at, version=r.version,
+    )
+
+
+class SqlEvaluationRepository:
+    """Evaluations; one per ticket (a unique key), updates conditional on the version."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, evaluation_id: str) -> Evaluation | None:
+        """One evaluation by id."""
+        row = self._conn.execute(_GET_EVALUATION, {"b_id": evaluation_id}).first()
+        return evaluation_from_row(row) if row else None
+
+    def for_ticket(self, ticket_id: str) -> Evaluation | None:
+        """The evaluation of a ticket, if any."""
+        row = self._conn.execute(_EVALUATION_OF, {"b_ticket": ticket_id}).first()
+        return evaluation_from_row(row) if row else None
+
+    def add(self, e: Evaluation) -> None:
+        """Insert; DuplicateKey when the ticket was rated by a concurrent request."""
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(_INSERT_EVALUATION, {
+                    "id": e.id, "hall": e.hall, "ticket_id": e.ticket_id, "level": int(e.level),
+                    "channel": e.channel.value, "comment": e.comment, "window": e.window, "staff": e.staff,
+                    "submitted_at": e.submitted_at,
+                    "rectification": e.rectification.value if e.rectification else None,
+                    "rectification_due": e.rectification_due.isoformat() if e.rectification_due else None,
+                    "rectification_note": e.rectification_note, "closed_by": e.closed_by,
+                    "closed_at": e.closed_at, "version": e.version,
+                })
+        except IntegrityError:
+            raise DuplicateKey(e.ticket_id)
+
+    def update(self, e: Evaluation, expected_version: int) -> bool:
+        """Write the rectification state if the version is still `expected_version`."""
+        return self._conn.execute(_UPDATE_EVALUATION, {
+            "b_id": e.id, "b_expected": expected_version,
+            "v_rectification": e.rectification.value if e.rectification else None,
+            "v_rectification_note": e.rectification_note, "v_closed_by": e.closed_by,
+            "v_closed_at": e.closed_at, "v_version": e.version,
+        }).rowcount == 1
+
+    def unrated(self, hall: str, finished_before: datetime, limit: int) -> list[Ticket]:
+        """Done tickets finished before the instant without an evaluation, oldest first."""
+        rows = self._conn.execute(_UNRATED, {"b_hall": hall, "b_before": finished_before, "b_limit": limit})
+        return [ticket_from_row(r) for r in rows]
 
 
 _I = tb.idempotency_keys.c

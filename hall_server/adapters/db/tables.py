@@ -125,6 +125,27 @@ tickets = Table(
     Index("ix_tickets_finished", "hall", "category", "status", "finished_at"),
 )
 
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hall", String(32), nullable=False),
+    Column("ticket_id", String(36), nullable=False, unique=True),  # one evaluation per ticket
+    Column("level", Integer, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("window", Integer),
+    Column("staff", String(64)),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("rectification", String(16)),
+    Column("rectification_due", String(10)),
+    Column("rectification_note", Text),
+    Column("closed_by", String(64)),
+    Column("closed_at", UTCDateTime),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_evaluations_rectification", "hall", "rectification", "rectification_due"),
+)
+
 ticket_counters = Table(
     "ticket_counters",
     metadata,

@@ -15,6 +15,7 @@ from hall_server.adapters.db.engine import Database
 from hall_server.adapters.db.repositories import (
     ConfigCache,
     SqlCounterRepository,
+    SqlEvaluationRepository,
     SqlHallRepository,
     SqlIdempotencyRepository,
     SqlTicketRepository,
@@ -91,6 +92,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.tickets = SqlTicketRepository(conn, self._reads)
         self.windows: SqlWindowRepository = SqlWindowRepository(conn, self._reads)
         self.counters = SqlCounterRepository(conn)
+        self.evaluations = SqlEvaluationRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self._now)
         return self
 

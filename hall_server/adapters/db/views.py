@@ -17,6 +17,7 @@ from hall_server.adapters.db.repositories import (
     SqlTicketRepository,
     SqlWindowRepository,
     TtlCache,
+    evaluation_from_row,
 )
 from hall_server.adapters.hall_config import dump_hall_config
 from hall_server.domain.errors import NotFound
@@ -24,7 +25,7 @@ from hall_server.domain.hall import HallConfig
 from hall_server.domain.numbering import business_date, day_start
 from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.services.handlers import HandlerContext, resource
-from hall_server.services.presenters import rfc3339, window_public
+from hall_server.services.presenters import evaluation_public, rfc3339, window_public
 
 RECENT_CALLS = 10
 
@@ -164,6 +165,19 @@ class HallViews:
             if t is None:
                 raise NotFound("没有找到该号票。No such ticket.")
             return self._present(r, t)
+
+    # ---------------------------------------------------------------- evaluations
+
+    def evaluations(self, hall: str, rectification: str | None, limit: int) -> list[dict[str, Any]]:
+        """The hall's evaluations, newest first; `rectification` filters by case state."""
+        e = tb.evaluations.c
+        q = select(tb.evaluations).where(e.hall == hall).order_by(e.submitted_at.desc()).limit(limit)
+        if rectification is not None:
+            q = q.where(e.rectification == rectification)
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            rows = r.conn.execute(q).all()
+        return [evaluation_public(evaluation_from_row(x), cfg.tz) for x in rows]
 
     # ---------------------------------------------------------------- events
 
