@@ -16,7 +16,7 @@ from hall_server.adapters.db.uow import SqlUnitOfWork
 from hall_server.adapters.db.views import HallViews
 from hall_server.adapters.hall_config import default_config_path, load_hall_config
 from hall_server.domain.actors import SYSTEM
-from hall_server.domain.commands import ApplyDefaultEvaluations, CloseDay
+from hall_server.domain.commands import ApplyDefaultEvaluations, CloseAppointmentDay, CloseDay
 from hall_server.domain.hall import HallConfig
 from hall_server.services.bus import MessageBus
 from hall_server.services.handlers import HandlerContext
@@ -71,7 +71,11 @@ class Container:
         """Rate 基本满意 the served tickets left unrated past each hall's working days."""
         return self._for_every_hall(ApplyDefaultEvaluations)
 
-    def _for_every_hall(self, command: type[CloseDay] | type[ApplyDefaultEvaluations]) -> int:
+    def close_appointment_days(self) -> int:
+        """Bookings of ended days that never checked in become no-shows."""
+        return self._for_every_hall(CloseAppointmentDay)
+
+    def _for_every_hall(self, command: type[CloseDay | ApplyDefaultEvaluations | CloseAppointmentDay]) -> int:
         total = 0
         for hall in self.views.halls():
             while (n := self.bus.handle(command(SYSTEM, hall["code"]))) > 0:
@@ -86,6 +90,8 @@ class Container:
                 try:
                     if n := self.close_days():
                         log.info("closed the day of %d leftover tickets", n)
+                    if n := self.close_appointment_days():
+                        log.info("marked %d unchecked bookings as no-shows", n)
                     if n := self.apply_default_evaluations():
                         log.info("rated %d unrated services 基本满意 by default", n)
                 except Exception:  # a failed round is retried at the next one

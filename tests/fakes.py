@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall_server.domain.appointments import Appointment, AppointmentStatus
 from hall_server.domain.dispatch import Candidate, QueueCounts, count_queue, position_in_queue
 from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
@@ -117,6 +118,8 @@ class FakeStore:
     counters: dict[tuple[str, str, date], int] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
     evaluations: dict[str, Evaluation] = field(default_factory=dict)
+    appointments: dict[str, Appointment] = field(default_factory=dict)
+    places: dict[tuple[str, str, datetime], int] = field(default_factory=dict)
     hall_seq: dict[str, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
@@ -164,6 +167,8 @@ class _Changes:
         self.counters: dict[tuple[str, str, date], int] = {}
         self.idempotency: dict[tuple[str, str], StoredResponse] = {}
         self.evaluations: dict[str, Evaluation] = {}
+        self.appointments: dict[str, Appointment] = {}
+        self.places: dict[tuple[str, str, datetime], int] = {}
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         """The row as this transaction sees it (not a copy: callers copy)."""
@@ -184,7 +189,7 @@ class _Changes:
     def clear(self) -> None:
         """Forget every uncommitted change (ROLLBACK)."""
         self.tickets, self.windows, self.counters, self.idempotency = {}, {}, {}, {}
-        self.evaluations = {}
+        self.evaluations, self.appointments, self.places = {}, {}, {}
 
     def apply(self) -> None:
         """Write the changes to the store as copies (COMMIT), then forget them."""
@@ -193,6 +198,8 @@ class _Changes:
         self.store.counters.update(self.counters)
         self.store.idempotency.update(self.idempotency)
         self.store.evaluations.update({k: replace(e) for k, e in self.evaluations.items()})
+        self.store.appointments.update({k: replace(a) for k, a in self.appointments.items()})
+        self.store.places.update(self.places)
         self.clear()
 
 
@@ -400,6 +407,77 @@ class FakeEvaluationRepository:
         return [t.copy() for t in found[:limit]]
 
 
+class FakeAppointmentRepository:
+    """Bookings and slot places in memory, with the SQL adapter's semantics."""
+
+    def __init__(self, changes: _Changes) -> None:
+        self._c = changes
+
+    def _all(self) -> dict[str, Appointment]:
+        return {**self._c.store.appointments, **self._c.appointments}
+
+    def get(self, appointment_id: str) -> Appointment | None:
+        """A copy of one booking."""
+        a = self._all().get(appointment_id)
+        return replace(a) if a else None
+
+    def by_code(self, code: str) -> Appointment | None:
+        """A copy of the booking with this code."""
+        return next((replace(a) for a in self._all().values() if a.code == code), None)
+
+    def of_person(self, hall: str, applicant_key: str, since: datetime, until: datetime) -> list[Appointment]:
+        """A person's bookings with slots in [since, until), by slot."""
+        found = [a for a in self._all().values()
+                 if a.hall == hall and a.applicant_key == applicant_key and since <= a.slot_start < until]
+        return [replace(a) for a in sorted(found, key=lambda a: a.slot_start)]
+
+    def add(self, appointment: Appointment) -> None:
+        """Insert a booking."""
+        self._c.appointments[appointment.id] = replace(appointment)
+
+    def update(self, appointment: Appointment, expected_version: int) -> bool:
+        """Write if the version is still `expected_version`."""
+        current = self._all().get(appointment.id)
+        if current is None or current.version != expected_version:
+            return False
+        self._c.appointments[appointment.id] = replace(appointment)
+        return True
+
+    def _taken(self, key: tuple[str, str, datetime]) -> int:
+        return self._c.places.get(key, self._c.store.places.get(key, 0))
+
+    def take_place(self, hall: str, category: str, slot_start: datetime, capacity: int) -> bool:
+        """Take a place if fewer than `capacity` are taken."""
+        key = (hall, category, slot_start)
+        if self._taken(key) >= capacity:
+            return False
+        self._c.places[key] = self._taken(key) + 1
+        return True
+
+    def free_place(self, hall: str, category: str, slot_start: datetime) -> None:
+        """Give a place back."""
+        key = (hall, category, slot_start)
+        self._c.places[key] = max(0, self._taken(key) - 1)
+
+    def places_taken(self, hall: str, category: str, since: datetime, until: datetime) -> dict[datetime, int]:
+        """Places taken per slot start in [since, until)."""
+        keys = {*self._c.store.places, *self._c.places}
+        return {k[2]: self._taken(k) for k in keys if k[0] == hall and k[1] == category and since <= k[2] < until}
+
+    def no_shows(self, hall: str, applicant_key: str, since: datetime) -> list[datetime]:
+        """Slot starts of the person's no-shows since the instant."""
+        return [a.slot_start for a in self._all().values()
+                if a.hall == hall and a.applicant_key == applicant_key and a.status is AppointmentStatus.NO_SHOW
+                and a.slot_start >= since]
+
+    def overdue(self, hall: str, before: datetime, limit: int) -> list[Appointment]:
+        """Bookings still waiting for a check-in whose slot ended before the instant."""
+        found = sorted((a for a in self._all().values()
+                        if a.hall == hall and a.status is AppointmentStatus.BOOKED and a.slot_end < before),
+                       key=lambda a: a.slot_end)
+        return [replace(a) for a in found[:limit]]
+
+
 class FakeIdempotencyRepository:
     """Responses remembered under Idempotency-Key headers."""
 
@@ -434,6 +512,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.counters = FakeCounterRepository(self._changes)
         self.idempotency = FakeIdempotencyRepository(self._changes)
         self.evaluations = FakeEvaluationRepository(self._changes)
+        self.appointments = FakeAppointmentRepository(self._changes)
         self.committed = False
         self.rolled_back = False
 

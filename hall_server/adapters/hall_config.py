@@ -79,7 +79,18 @@ _RULE_BOUNDS: dict[str, tuple[int, int]] = {
     "elderly_age": (1, 150),
     "evaluation_default_after_days": (1, 30),
     "rectification_days": (1, 60),
+    "appointment_slot_minutes": (5, 240),
+    "appointment_slot_capacity": (1, 1000),
+    "appointment_days_ahead": (0, 90),
+    "check_in_before_min": (0, 240),
+    "check_in_after_min": (0, 240),
+    "no_show_limit": (1, 100),
+    "no_show_window_days": (1, 365),
+    "no_show_block_days": (1, 365),
 }
+_APPOINTMENT_RULES = ("appointment_slot_minutes", "appointment_slot_capacity", "appointment_days_ahead",
+                      "check_in_before_min", "check_in_after_min", "no_show_limit", "no_show_window_days",
+                      "no_show_block_days")
 _RATIO_MAX = 100
 _DAYS_MAX = 3_650  # time limits, in working days
 _COPIES_MAX = 99
@@ -909,6 +920,7 @@ def dump_hall_config(cfg: HallConfig) -> dict[str, Any]:
             "elderly_age": rules.elderly_age,
             "evaluation_default_after_days": rules.evaluation_default_after_days,
             "rectification_days": rules.rectification_days,
+            **{key: getattr(rules, key) for key in _APPOINTMENT_RULES},
         },
         "items": [_dump_item(item) for item in cfg.items],
     }

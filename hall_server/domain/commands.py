@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from hall_server.domain.actors import Actor
 
@@ -155,6 +156,42 @@ class CloseRectification(Command):
 @dataclass(frozen=True)
 class ApplyDefaultEvaluations(Command):
     """Give 基本满意 to served tickets not rated within the hall's working days (housekeeping)."""
+
+    hall: str
+    limit: int = 500
+
+
+@dataclass(frozen=True)
+class BookAppointment(Command):
+    """Book a slot for a person (category or item)."""
+
+    hall: str
+    slot_start: datetime
+    applicant: Applicant
+    channel: str
+    category: str | None = None
+    item: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelAppointment(Command):
+    """Cancel a booking."""
+
+    appointment_id: str
+
+
+@dataclass(frozen=True)
+class CheckIn(Command):
+    """Check a booking in (by its QR code or by the person's ID) and issue its ticket."""
+
+    hall: str
+    code: str | None = None
+    applicant: Applicant | None = None
+
+
+@dataclass(frozen=True)
+class CloseAppointmentDay(Command):
+    """Mark bookings of ended days that never checked in as no-shows (housekeeping)."""
 
     hall: str
     limit: int = 500

@@ -187,3 +187,45 @@ class RectificationNotOpen(DomainError):
 
     code = "rectification_not_open"
     title = "No open rectification"
+
+
+class SlotFull(DomainError):
+    """The slot has no place left."""
+
+    code = "slot_full"
+    title = "Slot full"
+
+
+class SlotUnavailable(InvalidInput):
+    """The slot is in the past, too far ahead, or not one of the hall's slots."""
+
+    code = "slot_unavailable"
+    title = "Slot unavailable"
+
+
+class OutsideCheckInWindow(DomainError):
+    """Too early or too late to check in."""
+
+    code = "outside_check_in_window"
+    title = "Outside the check-in window"
+
+
+class AlreadyCheckedIn(DomainError):
+    """The booking made its ticket already."""
+
+    code = "already_checked_in"
+    title = "Already checked in"
+
+
+class BookingBlocked(DomainError):
+    """Too many no-shows: booking is blocked for a while."""
+
+    code = "booking_blocked"
+    title = "Booking blocked"
+
+
+class AlreadyBooked(DomainError):
+    """One booking per person, category and day."""
+
+    code = "already_booked"
+    title = "Already booked"

@@ -75,3 +75,19 @@ class EvaluationSubmitted(Event):
 
 class RectificationClosed(Event):
     """A manager closed the rectification case of a bad rating."""
+
+
+class AppointmentBooked(Event):
+    """A slot was booked."""
+
+
+class AppointmentCancelled(Event):
+    """A booking was cancelled; its place is free again."""
+
+
+class AppointmentCheckedIn(Event):
+    """A booking checked in and got its ticket."""
+
+
+class AppointmentMissed(Event):
+    """The day ended without a check-in (no-show)."""

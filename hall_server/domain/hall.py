@@ -168,6 +168,14 @@ class Rules:
     elderly_age: int = 60
     evaluation_default_after_days: int = 5
     rectification_days: int = 5
+    appointment_slot_minutes: int = 30
+    appointment_slot_capacity: int = 4
+    appointment_days_ahead: int = 7
+    check_in_before_min: int = 30
+    check_in_after_min: int = 15
+    no_show_limit: int = 3
+    no_show_window_days: int = 30
+    no_show_block_days: int = 30
 
 
 @dataclass(frozen=True)

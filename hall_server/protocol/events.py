@@ -24,6 +24,8 @@ class EventType(StrEnum):
     WINDOW_CLOSED = "window.closed"
     APPOINTMENT_BOOKED = "appointment.booked"
     APPOINTMENT_CHECKED_IN = "appointment.checked_in"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    APPOINTMENT_MISSED = "appointment.missed"
     EVALUATION_SUBMITTED = "evaluation.submitted"
     RECTIFICATION_CLOSED = "evaluation.rectification_closed"
 
@@ -46,6 +48,8 @@ EVENT_TYPES: dict[str, EventType] = {
     "WindowClosed": EventType.WINDOW_CLOSED,
     "AppointmentBooked": EventType.APPOINTMENT_BOOKED,
     "AppointmentCheckedIn": EventType.APPOINTMENT_CHECKED_IN,
+    "AppointmentCancelled": EventType.APPOINTMENT_CANCELLED,
+    "AppointmentMissed": EventType.APPOINTMENT_MISSED,
     "EvaluationSubmitted": EventType.EVALUATION_SUBMITTED,
     "RectificationClosed": EventType.RECTIFICATION_CLOSED,
 }

@@ -36,6 +36,12 @@ class ProblemCode(StrEnum):
     NOT_SERVED = "not_served"
     ALREADY_EVALUATED = "already_evaluated"
     RECTIFICATION_NOT_OPEN = "rectification_not_open"
+    SLOT_FULL = "slot_full"
+    SLOT_UNAVAILABLE = "slot_unavailable"
+    OUTSIDE_CHECK_IN_WINDOW = "outside_check_in_window"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    BOOKING_BLOCKED = "booking_blocked"
+    ALREADY_BOOKED = "already_booked"
     # 413 / 415
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -72,6 +78,12 @@ PROBLEM_STATUS: dict[ProblemCode, int] = {
     ProblemCode.NOT_SERVED: 409,
     ProblemCode.ALREADY_EVALUATED: 409,
     ProblemCode.RECTIFICATION_NOT_OPEN: 409,
+    ProblemCode.SLOT_FULL: 409,
+    ProblemCode.SLOT_UNAVAILABLE: 422,
+    ProblemCode.OUTSIDE_CHECK_IN_WINDOW: 409,
+    ProblemCode.ALREADY_CHECKED_IN: 409,
+    ProblemCode.BOOKING_BLOCKED: 409,
+    ProblemCode.ALREADY_BOOKED: 409,
     ProblemCode.PAYLOAD_TOO_LARGE: 413,
     ProblemCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ProblemCode.TICKET_LIMIT: 429,

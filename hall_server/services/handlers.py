@@ -13,8 +13,18 @@ from typing import Any
 from hall_server.domain import commands as c
 from hall_server.domain import events as ev
 from hall_server.domain.actors import Actor, Role
+from hall_server.domain.appointments import (
+    Appointment,
+    AppointmentStatus,
+    blocked_until,
+    code_is_authentic,
+    find_slot,
+    new_code,
+)
 from hall_server.domain.dispatch import Candidate, DispatchPolicy, choose_next, position_from_counts
 from hall_server.domain.errors import (
+    AlreadyBooked,
+    BookingBlocked,
     ConcurrentUpdate,
     Forbidden,
     HallClosed,
@@ -23,6 +33,8 @@ from hall_server.domain.errors import (
     InvalidInput,
     NoOpenWindow,
     NotFound,
+    SlotFull,
+    SlotUnavailable,
     TicketLimit,
     UnknownCategory,
     UnknownItem,
@@ -42,7 +54,7 @@ from hall_server.domain.evaluations import (
     opens_rectification,
     parse_level,
 )
-from hall_server.domain.hall import PRIORITY_GROUPS, HallConfig, RequeuePosition
+from hall_server.domain.hall import PRIORITY_GROUPS, Category, HallConfig, RequeuePosition
 from hall_server.domain.identity import (
     IdType,
     applicant_key,
@@ -54,7 +66,13 @@ from hall_server.domain.numbering import business_date, day_start, format_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
 from hall_server.domain.windows import Window, WindowMove, WindowStatus
-from hall_server.services.presenters import evaluation_public, ticket_public, ticket_resource, window_public
+from hall_server.services.presenters import (
+    appointment_public,
+    evaluation_public,
+    ticket_public,
+    ticket_resource,
+    window_public,
+)
 from hall_server.services.unit_of_work import Repositories, StoredResponse, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -195,9 +213,8 @@ def _check_operator(actor: Actor, t: Ticket, uow: UnitOfWork) -> None:
 # ---------------------------------------------------------------- issuing
 
 
-def _applicant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime, secret: bytes) -> tuple[str, str] | None:
+def _applicant(a: c.Applicant | None, cfg: HallConfig, now: datetime, secret: bytes) -> tuple[str, str] | None:
     """(keyed hash, masked form) of the applicant, after checking the number."""
-    a = cmd.applicant
     if a is None:
         return None
     if a.id_type == IdType.RESIDENT_ID:
@@ -216,6 +233,72 @@ def _applicant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime, secret: bytes
     return applicant_key(secret, a.id_type, value), mask_id_number(value)
 
 
+def _category_and_item(cfg: HallConfig, category_code: str | None, item_code: str | None) -> tuple[Category, str | None]:
+    """The category of a request by category or item code (they must agree when both are given)."""
+    item = None
+    if item_code is not None:
+        item = cfg.item(item_code)
+        if item is None:
+            raise UnknownItem(f"没有编码为 {item_code} 的事项。No service item '{item_code}'.")
+    code = category_code or (item.category if item else None)
+    if code is None:
+        raise InvalidInput("请选择业务类别或事项。Give a category or an item.")
+    category = cfg.category(code)
+    if category is None:
+        raise UnknownCategory(f"没有类别 {code}。No category '{code}'.")
+    if item is not None and category_code is not None and item.category != category_code:
+        raise InvalidInput(
+            f"事项 {item.code} 属于类别 {item.category}，不属于 {category_code}。"
+            f"Item {item.code} belongs to category {item.category}."
+        )
+    return category, item.code if item else None
+
+
+def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: datetime, *, category: Category,
+                item: str | None, channel: Channel, applicant: tuple[str, str] | None,
+                priority_group: str | None = None, appointment: bool = False) -> dict[str, Any]:
+    """Check the hall is open for the category, number a ticket, store it with its event; its body."""
+    if not cfg.is_open(now, always_open=ctx.always_open):
+        raise HallClosed("大厅现在不在办公时间内，请在办公时间前来。The hall is closed now.")
+    statuses = uow.windows.statuses_serving(cfg.code, category.code)
+    if WindowStatus.OPEN not in statuses:
+        raise NoOpenWindow(
+            f"“{category.name}”目前没有开放的窗口，请咨询导服台。No open window serves {category.code} now."
+        )
+    day = business_date(now, cfg.tz)
+    if applicant is not None:
+        limit = cfg.rules.tickets_per_person_per_day
+        if uow.tickets.issued_count(cfg.code, applicant[0], day) >= limit:
+            raise TicketLimit(
+                f"每人每天最多取号{limit}次，今天的次数已用完。The daily limit of {limit} tickets is reached."
+            )
+    seq = uow.counters.next_seq(cfg.code, category.prefix, day)
+    t = Ticket(
+        id=str(uuid.uuid4()),
+        hall=cfg.code,
+        number=format_number(category.prefix, seq),
+        business_date=day.isoformat(),
+        category=category.code,
+        item=item,
+        channel=channel,
+        issued_at=now,
+        order_at=now,
+        token=secrets.token_urlsafe(16),
+        priority_group=priority_group,
+        appointment=appointment,
+        applicant_key=applicant[0] if applicant else None,
+        applicant_masked=applicant[1] if applicant else None,
+    )
+    uow.tickets.add(t)
+    body = resource(uow, ctx, cfg, t, statuses, now)
+    uow.record(ev.TicketIssued(t.hall, now, {
+        "ticket": ticket_public(t, cfg.tz),
+        "position": body["position"],
+        "estimated_wait_s": body["estimated_wait_s"],
+    }))
+    return body
+
+
 def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
     """Number a new ticket and store it with its event; replay a remembered response."""
     if not cmd.actor.may_issue(cmd.hall):
@@ -231,66 +314,16 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
             return stored.body
     cfg = _hall(uow, cmd.hall)
     now = ctx.now()
-    item = None
-    if cmd.item is not None:
-        item = cfg.item(cmd.item)
-        if item is None:
-            raise UnknownItem(f"没有编码为 {cmd.item} 的事项。No service item '{cmd.item}'.")
-    category_code = cmd.category or (item.category if item else None)
-    if category_code is None:
-        raise InvalidInput("请选择业务类别或事项。Give a category or an item.")
-    category = cfg.category(category_code)
-    if category is None:
-        raise UnknownCategory(f"没有类别 {category_code}。No category '{category_code}'.")
-    if item is not None and cmd.category is not None and item.category != cmd.category:
-        raise InvalidInput(
-            f"事项 {item.code} 属于类别 {item.category}，不属于 {cmd.category}。"
-            f"Item {item.code} belongs to category {item.category}."
-        )
+    category, item = _category_and_item(cfg, cmd.category, cmd.item)
     try:
         channel = Channel(cmd.channel)
     except ValueError:
         raise InvalidInput(f"未知的取号渠道 {cmd.channel!r}。Unknown channel.")
     if cmd.priority_group is not None and cmd.priority_group not in PRIORITY_GROUPS:
         raise InvalidInput(f"未知的优先群体 {cmd.priority_group!r}。Unknown priority group.")
-    applicant = _applicant(cmd, cfg, now, ctx.applicant_secret)
-    if not cfg.is_open(now, always_open=ctx.always_open):
-        raise HallClosed("大厅现在不在办公时间内，请在办公时间前来。The hall is closed now.")
-    statuses = uow.windows.statuses_serving(cmd.hall, category.code)
-    if WindowStatus.OPEN not in statuses:
-        raise NoOpenWindow(
-            f"“{category.name}”目前没有开放的窗口，请咨询导服台。No open window serves {category.code} now."
-        )
-    day = business_date(now, cfg.tz)
-    if applicant is not None:
-        limit = cfg.rules.tickets_per_person_per_day
-        if uow.tickets.issued_count(cmd.hall, applicant[0], day) >= limit:
-            raise TicketLimit(
-                f"每人每天最多取号{limit}次，今天的次数已用完。The daily limit of {limit} tickets is reached."
-            )
-    seq = uow.counters.next_seq(cmd.hall, category.prefix, day)
-    t = Ticket(
-        id=str(uuid.uuid4()),
-        hall=cmd.hall,
-        number=format_number(category.prefix, seq),
-        business_date=day.isoformat(),
-        category=category.code,
-        item=item.code if item else None,
-        channel=channel,
-        issued_at=now,
-        order_at=now,
-        token=secrets.token_urlsafe(16),
-        priority_group=cmd.priority_group,
-        applicant_key=applicant[0] if applicant else None,
-        applicant_masked=applicant[1] if applicant else None,
-    )
-    uow.tickets.add(t)
-    body = resource(uow, ctx, cfg, t, statuses, now)
-    uow.record(ev.TicketIssued(t.hall, now, {
-        "ticket": ticket_public(t, cfg.tz),
-        "position": body["position"],
-        "estimated_wait_s": body["estimated_wait_s"],
-    }))
+    applicant = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    body = _new_ticket(uow, ctx, cfg, now, category=category, item=item, channel=channel, applicant=applicant,
+                       priority_group=cmd.priority_group)
     if cmd.idempotency_key:
         uow.idempotency.put(scope, cmd.idempotency_key, StoredResponse(cmd.request_fingerprint or "", 201, body))
     uow.commit()
@@ -610,7 +643,161 @@ def apply_default_evaluations(cmd: c.ApplyDefaultEvaluations, uow: UnitOfWork, c
     return applied
 
 
+# ---------------------------------------------------------------- appointments (预约)
+
+
+def _booking_channel(value: str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidInput(f"未知的预约渠道 {value!r}。channel must be online, mobile, counter or kiosk.")
+
+
+def book_appointment(cmd: c.BookAppointment, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Book a place in a slot: never more than its capacity, however many book at once."""
+    if not cmd.actor.may_issue(cmd.hall):
+        raise Forbidden("无权在该大厅预约。You may not book in this hall.")
+    cfg = _hall(uow, cmd.hall)
+    now = ctx.now()
+    category, item = _category_and_item(cfg, cmd.category, cmd.item)
+    channel = _booking_channel(cmd.channel)
+    person = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    assert person is not None  # the command always carries an applicant
+    if cmd.slot_start.tzinfo is None:
+        raise InvalidInput("slot_start 需要带时区。slot_start needs a UTC offset.")
+    slot = find_slot(cfg, cmd.slot_start, always_open=ctx.always_open)
+    last_day = cfg.local(now).date() + timedelta(days=cfg.rules.appointment_days_ahead)
+    if slot is None or slot.start.date() > last_day:
+        raise SlotUnavailable("没有这个预约时段。There is no such slot to book.")
+    if slot.start <= now:
+        raise SlotUnavailable("该时段已经开始或已过去，请选择以后的时段。The slot has begun or is in the past.")
+    r = cfg.rules
+    missed = uow.appointments.no_shows(
+        cmd.hall, person[0], now - timedelta(days=r.no_show_window_days + r.no_show_block_days))
+    until = blocked_until(missed, r.no_show_limit, r.no_show_window_days, r.no_show_block_days)
+    if until is not None and cfg.local(now).date() < cfg.local(until).date():
+        day = cfg.local(until).date().isoformat()
+        raise BookingBlocked(
+            f"{r.no_show_window_days}天内爽约{r.no_show_limit}次，{day}前不能预约。"
+            f"{r.no_show_limit} missed appointments within {r.no_show_window_days} days: "
+            f"booking is blocked until {day}.",
+            extra={"blocked_until": day},
+        )
+    day_from = day_start(slot.start.date(), cfg.tz)
+    for other in uow.appointments.of_person(cmd.hall, person[0], day_from, day_from + timedelta(days=1)):
+        if other.status is AppointmentStatus.BOOKED and other.category == category.code:
+            raise AlreadyBooked("您当天已预约该类业务。You have booked this category for that day already.")
+    if not uow.appointments.take_place(cmd.hall, category.code, slot.start, r.appointment_slot_capacity):
+        raise SlotFull("该时段已约满，请选择其他时段。This slot is full: choose another.")
+    a = Appointment(
+        id=str(uuid.uuid4()), hall=cmd.hall, category=category.code, item=item, slot_start=slot.start,
+        slot_end=slot.end, applicant_key=person[0], applicant_masked=person[1], channel=channel.value,
+        code=new_code(ctx.applicant_secret), created_at=now,
+    )
+    uow.appointments.add(a)
+    body = appointment_public(a, cfg.tz)
+    uow.record(ev.AppointmentBooked(a.hall, now, {"appointment": _appointment_event(body)}))
+    uow.commit()
+    return body
+
+
+def _appointment_event(body: dict[str, Any]) -> dict[str, Any]:
+    """An appointment as events carry it: without its code (the code is the visitor's key)."""
+    return {k: v for k, v in body.items() if k != "code"}
+
+
+def cancel_appointment(cmd: c.CancelAppointment, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Cancel a booking; its place is free again."""
+    a = uow.appointments.get(cmd.appointment_id)
+    if a is None or not cmd.actor.sees_hall(a.hall):
+        raise NotFound("没有找到该预约。No such appointment.")
+    if not cmd.actor.may_issue(a.hall):
+        raise Forbidden("无权取消预约。You may not cancel appointments.")
+    cfg = _hall(uow, a.hall)
+    now = ctx.now()
+    before = a.version
+    a.cancel()
+    if not uow.appointments.update(a, before):
+        raise ConcurrentUpdate("该预约刚被他人修改，请刷新后重试。The appointment changed meanwhile: reload and retry.")
+    uow.appointments.free_place(a.hall, a.category, a.slot_start)
+    body = appointment_public(a, cfg.tz)
+    uow.record(ev.AppointmentCancelled(a.hall, now, {"appointment": _appointment_event(body)}))
+    uow.commit()
+    return body
+
+
+def check_in(cmd: c.CheckIn, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """Check a booking in by its QR code or the person's ID; its ticket goes ahead of walk-ins."""
+    if not cmd.actor.may_issue(cmd.hall):
+        raise Forbidden("无权在该大厅签到。You may not check in appointments in this hall.")
+    cfg = _hall(uow, cmd.hall)
+    now = ctx.now()
+    person = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    if cmd.code is not None:
+        found = uow.appointments.by_code(cmd.code.strip().upper()) if code_is_authentic(
+            ctx.applicant_secret, cmd.code) else None
+        if found is None or found.hall != cmd.hall:
+            raise NotFound("预约码无效，请核对。This appointment code is not valid here.")
+        if person is not None and person[0] != found.applicant_key:
+            raise InvalidInput("证件与预约人不符。The ID does not match the person who booked.")
+        a = found
+    elif person is not None:
+        day_from = day_start(cfg.local(now).date(), cfg.tz)
+        mine = [x for x in uow.appointments.of_person(cmd.hall, person[0], day_from, day_from + timedelta(days=1))
+                if x.status in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)]
+        if not mine:
+            raise NotFound("没有找到您今天的预约。No appointment for this ID today.")
+        # The booking whose window is open now, else the nearest one (its window explains the refusal).
+        a = min(mine, key=lambda x: (not (x.check_window(cfg)[0] <= now <= x.check_window(cfg)[1]),
+                                     abs((x.slot_start - now).total_seconds())))
+    else:
+        raise InvalidInput("请出示预约码或身份证。Give the appointment code or the applicant.")
+    before = a.version
+    a.check_in(now, cfg)
+    category = cfg.category(a.category)
+    if category is None:
+        raise UnknownCategory(f"类别 {a.category} 已不再办理。Category {a.category} is no longer served.")
+    body = _new_ticket(uow, ctx, cfg, now, category=category, item=a.item, channel=Channel(a.channel),
+                       applicant=(a.applicant_key, a.applicant_masked), appointment=True)
+    a.ticket_id = body["id"]
+    if not uow.appointments.update(a, before):
+        raise ConcurrentUpdate("该预约刚被他人修改，请刷新后重试。The appointment changed meanwhile: reload and retry.")
+    uow.record(ev.AppointmentCheckedIn(a.hall, now, {"appointment": _appointment_event(
+        appointment_public(a, cfg.tz)), "ticket": ticket_public_of(body)}))
+    uow.commit()
+    return body
+
+
+def ticket_public_of(body: dict[str, Any]) -> dict[str, Any]:
+    """A ticket body without what only its holder should see (the status page's URL)."""
+    return {k: v for k, v in body.items() if k != "status_url"}
+
+
+def close_appointment_day(cmd: c.CloseAppointmentDay, uow: UnitOfWork, ctx: HandlerContext) -> int:
+    """Bookings whose slot ended on an earlier day without a check-in become no-shows; how many."""
+    if not cmd.actor.runs_hall(cmd.hall):
+        raise Forbidden("无权整理该大厅的预约。You may not close the appointments of this hall.")
+    cfg = _hall(uow, cmd.hall)
+    now = ctx.now()
+    today = day_start(cfg.local(now).date(), cfg.tz)
+    missed = 0
+    for a in uow.appointments.overdue(cmd.hall, today, cmd.limit):
+        before = a.version
+        a.miss()
+        if uow.appointments.update(a, before):
+            uow.record(ev.AppointmentMissed(a.hall, now, {"appointment": _appointment_event(
+                appointment_public(a, cfg.tz))}))
+            missed += 1
+    if missed:
+        uow.commit()
+    return missed
+
+
 HANDLERS: dict[type[c.Command], Callable[[Any, UnitOfWork, HandlerContext], Any]] = {
+    c.BookAppointment: book_appointment,
+    c.CancelAppointment: cancel_appointment,
+    c.CheckIn: check_in,
+    c.CloseAppointmentDay: close_appointment_day,
     c.SubmitEvaluation: submit_evaluation,
     c.CloseRectification: close_rectification,
     c.ApplyDefaultEvaluations: apply_default_evaluations,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall_server.domain.appointments import Appointment
 from hall_server.domain.evaluations import LEVEL_ZH, Evaluation
 from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.domain.windows import Window
@@ -102,4 +103,22 @@ def evaluation_public(e: Evaluation, tz: ZoneInfo) -> dict[str, Any]:
         "rectification_note": e.rectification_note,
         "closed_by": e.closed_by,
         "closed_at": rfc3339(e.closed_at, tz),
+    }
+
+
+def appointment_public(a: Appointment, tz: ZoneInfo) -> dict[str, Any]:
+    """A booking as the API returns it (to the one who booked: with its QR code)."""
+    return {
+        "id": a.id,
+        "hall": a.hall,
+        "code": a.code,
+        "category": a.category,
+        "item": a.item,
+        "slot_start": rfc3339(a.slot_start, tz),
+        "slot_end": rfc3339(a.slot_end, tz),
+        "status": a.status.value,
+        "channel": a.channel,
+        "applicant": a.applicant_masked,
+        "ticket": a.ticket_id,
+        "checked_in_at": rfc3339(a.checked_in_at, tz),
     }

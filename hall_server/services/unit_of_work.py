@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from hall_server.domain.appointments import Appointment
 from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
@@ -138,6 +139,50 @@ class EvaluationRepository(Protocol):
         ...
 
 
+class AppointmentRepository(Protocol):
+    """Bookings and the places taken in each slot."""
+
+    def get(self, appointment_id: str) -> Appointment | None:
+        """One booking by id."""
+        ...
+
+    def by_code(self, code: str) -> Appointment | None:
+        """One booking by the code of its QR."""
+        ...
+
+    def of_person(self, hall: str, applicant_key: str, since: datetime, until: datetime) -> list[Appointment]:
+        """A person's bookings with slots starting in [since, until), by slot."""
+        ...
+
+    def add(self, appointment: Appointment) -> None:
+        """Insert a booking."""
+        ...
+
+    def update(self, appointment: Appointment, expected_version: int) -> bool:
+        """Write if nobody changed it since `expected_version`."""
+        ...
+
+    def take_place(self, hall: str, category: str, slot_start: datetime, capacity: int) -> bool:
+        """Take one place of a slot if fewer than `capacity` are taken (atomically)."""
+        ...
+
+    def free_place(self, hall: str, category: str, slot_start: datetime) -> None:
+        """Give a place back (a cancelled booking)."""
+        ...
+
+    def places_taken(self, hall: str, category: str, since: datetime, until: datetime) -> dict[datetime, int]:
+        """Places taken per slot start in [since, until)."""
+        ...
+
+    def no_shows(self, hall: str, applicant_key: str, since: datetime) -> list[datetime]:
+        """Slot starts of the person's no-shows since the instant."""
+        ...
+
+    def overdue(self, hall: str, before: datetime, limit: int) -> list[Appointment]:
+        """Bookings still waiting for a check-in whose slot ended before the instant."""
+        ...
+
+
 class CounterRepository(Protocol):
     """Daily ticket sequences."""
 
@@ -185,6 +230,7 @@ class UnitOfWork(abc.ABC):
     windows: WindowRepository
     counters: CounterRepository
     evaluations: EvaluationRepository
+    appointments: AppointmentRepository
     idempotency: IdempotencyRepository
 
     def __init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -146,15 +147,7 @@ def issue_ticket(hall: str) -> Response:
         raise invalid("请提供 category 或 item。Give a category or an item.")
     channel = f.string("channel", required=True, choices=CHANNELS)
     priority = f.string("priority_group", choices=PRIORITY_GROUPS)
-    applicant = None
-    raw = f.obj("applicant")
-    if raw is not None:
-        a = Fields(raw, {"id_type", "id_number", "name"}, "applicant")
-        applicant = c.Applicant(
-            id_type=a.string("id_type", required=True, choices=ID_TYPES) or "",
-            id_number=a.string("id_number", required=True, max_len=32) or "",
-            name=a.string("name", max_len=50),
-        )
+    applicant = _applicant_of(f, required=False)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise invalid("Idempotency-Key 长度应为1到200个字符。Idempotency-Key must have 1-200 characters.")
@@ -217,6 +210,83 @@ def transfer(ticket_id: str) -> Response:
     if category is None and window is None:
         raise invalid("请提供目标 category 或 window。Give a target category or window.")
     return _json(container().bus.handle(c.TransferTicket(actor, ticket_id, category=category, window=window)))
+
+
+# ---------------------------------------------------------------- appointments (预约)
+
+BOOKING_CHANNELS = ("online", "mobile", "counter", "kiosk")
+
+
+def _applicant_of(f: Fields, *, required: bool) -> c.Applicant | None:
+    raw = f.obj("applicant")
+    if raw is None:
+        if required:
+            raise invalid("预约需要申请人证件。applicant is required.", field="applicant")
+        return None
+    a = Fields(raw, {"id_type", "id_number", "name"}, "applicant")
+    return c.Applicant(
+        id_type=a.string("id_type", required=True, choices=ID_TYPES) or "",
+        id_number=a.string("id_number", required=True, max_len=32) or "",
+        name=a.string("name", max_len=50),
+    )
+
+
+@api.get("/halls/<hall>/slots")
+def slots(hall: str) -> Response:
+    """A day's appointment slots of a category with capacity and places booked."""
+    raw_day, category = request.args.get("date"), request.args.get("category")
+    if not raw_day or not category:
+        raise invalid("需要参数 date=YYYY-MM-DD 和 category。date and category are required.")
+    try:
+        day = date.fromisoformat(raw_day)
+    except ValueError:
+        raise invalid("date 应为 YYYY-MM-DD。date must be YYYY-MM-DD.", field="date")
+    if len(category) > 8:
+        raise invalid("category 过长。category is too long.", field="category")
+    return _json(container().views.slots(hall, day, category))
+
+
+@api.post("/halls/<hall>/appointments")
+def book(hall: str) -> Response:
+    """Book a slot for a person (预约)."""
+    actor = require(ISSUERS, hall)
+    f = Fields(json_body(allow_empty=False), {"category", "item", "slot_start", "applicant", "channel"})
+    category, item = f.string("category", max_len=8), f.string("item", max_len=64)
+    if category is None and item is None:
+        raise invalid("请提供 category 或 item。Give a category or an item.")
+    raw_start = f.string("slot_start", required=True, max_len=40) or ""
+    try:
+        start = datetime.fromisoformat(raw_start)
+    except ValueError:
+        raise invalid("slot_start 应为带时区的 RFC 3339 时间。slot_start must be an RFC 3339 time.",
+                      field="slot_start")
+    if start.tzinfo is None:
+        raise invalid("slot_start 需要带时区。slot_start needs a UTC offset.", field="slot_start")
+    applicant = _applicant_of(f, required=True)
+    assert applicant is not None
+    channel = f.string("channel", required=True, choices=BOOKING_CHANNELS) or ""
+    cmd = c.BookAppointment(actor, hall, start, applicant, channel, category=category, item=item)
+    return _json(container().bus.handle(cmd), 201)
+
+
+@api.post("/appointments/<appointment_id>/cancel")
+def cancel_appointment(appointment_id: str) -> Response:
+    """Cancel a booking; its place is free again."""
+    actor = require(ISSUERS)
+    Fields(json_body(), set())
+    return _json(container().bus.handle(c.CancelAppointment(actor, appointment_id)))
+
+
+@api.post("/halls/<hall>/check-in")
+def check_in(hall: str) -> Response:
+    """Check a booking in by its QR code or the person's ID: 201 with its ticket."""
+    actor = require(ISSUERS, hall)
+    f = Fields(json_body(allow_empty=False), {"code", "applicant"})
+    code = f.string("code", max_len=64)
+    applicant = _applicant_of(f, required=False)
+    if code is None and applicant is None:
+        raise invalid("请提供预约码 code 或申请人 applicant。Give code or applicant.")
+    return _json(container().bus.handle(c.CheckIn(actor, hall, code=code, applicant=applicant)), 201)
 
 
 # ---------------------------------------------------------------- evaluations (好差评)

@@ -33,6 +33,8 @@ WINDOW_STATUSES = ("closed", "open", "paused")
 HALL_LEVELS = ("province", "prefecture", "county", "township", "village")
 ROLES = ("admin", "manager", "staff", "kiosk", "board", "evaluator")
 EVALUATION_CHANNELS = ("pad", "kiosk", "mobile")
+BOOKING_CHANNELS = ("online", "mobile", "counter", "kiosk")
+APPOINTMENT_STATUSES = ("booked", "checked_in", "cancelled", "no_show")
 RECTIFICATION_STATES = ("open", "closed")
 PERSON_ROLES = ("admin", "manager", "staff")
 ITEM_TYPES = ("行政许可", "行政征收", "行政确认", "行政给付", "其他行政权力", "公共服务")
@@ -373,6 +375,7 @@ def components() -> Schema:
         "Queue": _queue_schema(),
         "Problem": _problem_schema(),
         "Evaluation": _evaluation_schema(),
+        "Appointment": _appointment_schema(),
         "Hall": obj({
             "code": string("Hall code, e.g. `fumin`."), "name": string("Hall name (大厅名称)."),
             "level": enum(HALL_LEVELS, "Administrative level (省/州市/县/乡/村)."),
@@ -577,6 +580,78 @@ def _ticket_paths() -> dict[str, Schema]:
     return paths
 
 
+def _appointment_schema() -> Schema:
+    return obj({
+        "id": string("Appointment id.", format="uuid"),
+        "hall": string("Hall code."),
+        "code": string("What the visitor's QR code carries (signed, not guessable)."),
+        "category": string("Category code."),
+        "item": nullable(string("Service item code.")),
+        "slot_start": timestamp("Start of the booked slot."),
+        "slot_end": timestamp("End of the booked slot."),
+        "status": enum(APPOINTMENT_STATUSES, "booked, checked_in (has its ticket), cancelled, no_show (爽约)."),
+        "channel": enum(BOOKING_CHANNELS, "Where it was booked."),
+        "applicant": string("The applicant's masked ID number."),
+        "ticket": nullable(string("The ticket issued at check-in.", format="uuid")),
+        "checked_in_at": nullable(timestamp("When it checked in.")),
+    }, description="An appointment (预约).")
+
+
+def _appointment_paths() -> dict[str, Schema]:
+    hall = f"{API}/halls/{{hall}}"
+    appointment = json_response("The appointment.", ref("Appointment"))
+    return {
+        f"{hall}/slots": {"get": operation(
+            "listSlots", "appointments", "A day's appointment slots of a category (预约时段).", roles=None,
+            parameters=[param("Hall"),
+                        {"name": "date", "in": "query", "required": True, "description": "The day, YYYY-MM-DD.",
+                         "schema": string(format="date")},
+                        {"name": "category", "in": "query", "required": True, "description": "Category code.",
+                         "schema": string(minLength=1, maxLength=8)}],
+            errors=(404, 422),
+            ok={"200": json_response("The slots.", array(obj({
+                "start": timestamp("Slot start."), "end": timestamp("Slot end."),
+                "capacity": integer("Places per slot.", minimum=1), "booked": integer("Places taken.", minimum=0),
+            })))})},
+        f"{hall}/appointments": {"post": operation(
+            "bookAppointment", "appointments", "Book a slot (预约).", roles=ISSUERS,
+            parameters=[param("Hall")], errors=(404, 409), ok={"201": appointment},
+            body=request_body({
+                "category": nullable(text_field(8, "Category code.")),
+                "item": nullable(text_field(64, "Service item code; its category is used.")),
+                "slot_start": text_field(40, "Start of the slot, RFC 3339 with offset (a start from GET slots)."),
+                "applicant": ref("Applicant"),
+                "channel": enum(BOOKING_CHANNELS, "Where it is booked."),
+            }, ("slot_start", "applicant", "channel"), anyOf=[
+                {"required": ["category"], "properties": {"category": {"type": "string"}}},
+                {"required": ["item"], "properties": {"item": {"type": "string"}}},
+            ], description="One of `category` and `item` is required."),
+            description="Book a slot. 409 slot_full, 409 already_booked (one booking per person, category "
+                        "and day), 409 booking_blocked after repeated no-shows; 422 slot_unavailable for a "
+                        "slot in the past, too far ahead or not the hall's; 422 invalid_id_number.")},
+        f"{API}/appointments/{{appointment_id}}/cancel": {"post": operation(
+            "cancelAppointment", "appointments", "Cancel a booking; its place is free again.", roles=ISSUERS,
+            parameters=[{"name": "appointment_id", "in": "path", "required": True,
+                         "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
+                         "description": "Appointment id; unknown ones are 404."}],
+            body=empty_body(), errors=(404, 409), ok={"200": appointment},
+            description="Cancel a booking. 409 illegal_transition when it is not booked any more.")},
+        f"{hall}/check-in": {"post": operation(
+            "checkIn", "appointments", "Check a booking in (签到取号): its ticket, ahead of walk-ins.",
+            roles=ISSUERS, parameters=[param("Hall")], errors=(404, 409, 429), ok={"201": ticket_response()},
+            body=request_body({
+                "code": nullable(text_field(64, "The code of the booking's QR.")),
+                "applicant": nullable(ref("Applicant")),
+            }, anyOf=[
+                {"required": ["code"], "properties": {"code": {"type": "string"}}},
+                {"required": ["applicant"], "properties": {"applicant": {"type": "object"}}},
+            ], description="The QR code, or the ID of the person who booked (or both, which must agree)."),
+            description="Check in by code or by ID. 409 outside_check_in_window (with check_in_from and "
+                        "check_in_until), 409 already_checked_in (no second ticket), 409 illegal_transition "
+                        "for a cancelled or missed booking, 404 for an unknown code or no booking today.")},
+    }
+
+
 def _evaluation_schema() -> Schema:
     return obj({
         "id": string("Evaluation id.", format="uuid"),
@@ -652,7 +727,8 @@ def _meta_paths() -> dict[str, Schema]:
 def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of the hall server's HTTP API."""
     paths: dict[str, Schema] = {}
-    for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _evaluation_paths, _meta_paths):
+    for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _appointment_paths, _evaluation_paths,
+                 _meta_paths):
         paths.update(part())
     return {
         "openapi": "3.1.0",
@@ -672,6 +748,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "windows", "description": "Windows and calling (窗口与叫号)."},
             {"name": "tickets", "description": "Tickets (号票)."},
             {"name": "queue", "description": "Queue state and events (排队状态与事件)."},
+            {"name": "appointments", "description": "Appointments (预约) and check-in (签到取号)."},
             {"name": "evaluations", "description": "Service evaluations (好差评) and rectification (整改)."},
             {"name": "meta", "description": "This document and health."},
         ],

@@ -270,6 +270,7 @@ def test_enums_match_the_domain() -> None:
         ([r.value for r in views.RATERS], openapi.RATERS),
         ([r.value for r in views.MANAGERS], openapi.MANAGERS),
         (list(views.EVALUATION_CHANNELS), openapi.EVALUATION_CHANNELS),
+        (list(views.BOOKING_CHANNELS), openapi.BOOKING_CHANNELS),
     ]
     for expected, documented in pairs:
         assert expected == list(documented)
@@ -278,7 +279,7 @@ def test_enums_match_the_domain() -> None:
 def test_operations_declare_security() -> None:
     """Every operation states its security: `[]` when public, the bearer scheme otherwise."""
     public = {"login", "listHalls", "listCategories", "listItems", "getQueue", "getTicketByToken",
-              "evaluateByToken", "getOpenApi", "healthz"}
+              "evaluateByToken", "listSlots", "getOpenApi", "healthz"}
     for item in openapi_document()["paths"].values():
         for op in item.values():
             expected = [] if op["operationId"] in public else [{"bearerAuth": []}]

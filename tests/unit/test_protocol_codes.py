@@ -14,7 +14,7 @@ from hall_server.protocol.problems import PROBLEM_STATUS, ProblemCode
 
 # Wire names of events that belong to later issues (appointments, evaluations): the
 # protocol reserves them before the domain has event classes for them.
-RESERVED_EVENTS = {"AppointmentBooked", "AppointmentCheckedIn"}
+RESERVED_EVENTS: set[str] = set()  # every wire type now has its domain event
 
 # API.md "Events": the types a client may subscribe to.
 API_EVENT_TYPES = {

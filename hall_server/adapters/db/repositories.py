@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hall_server.adapters.db import tables as tb
 from hall_server.adapters.hall_config import parse_hall_config
+from hall_server.domain.appointments import Appointment, AppointmentStatus
 from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.evaluations import Evaluation, EvaluationChannel, Level, Rectification
 from hall_server.domain.hall import HallConfig
@@ -540,6 +541,131 @@ class SqlEvaluationRepository:
         """Done tickets finished before the instant without an evaluation, oldest first."""
         rows = self._conn.execute(_UNRATED, {"b_hall": hall, "b_before": finished_before, "b_limit": limit})
         return [ticket_from_row(r) for r in rows]
+
+
+_A = tb.appointments.c
+_P = tb.slot_places.c
+_GET_APPOINTMENT = select(tb.appointments).where(_A.id == bindparam("b_id"))
+_APPOINTMENT_BY_CODE = select(tb.appointments).where(_A.code == bindparam("b_code"))
+_APPOINTMENTS_OF = (
+    select(tb.appointments)
+    .where(_A.hall == bindparam("b_hall"), _A.applicant_key == bindparam("b_key"),
+           _A.slot_start >= bindparam("b_since"), _A.slot_start < bindparam("b_until"))
+    .order_by(_A.slot_start)
+)
+_INSERT_APPOINTMENT = insert(tb.appointments)
+_UPDATE_APPOINTMENT = (
+    update(tb.appointments)
+    .where(_A.id == bindparam("b_id"), _A.version == bindparam("b_expected"))
+    .values({c: bindparam(f"v_{c}") for c in ("status", "ticket_id", "checked_in_at", "version")})
+)
+_PLACE_KEY = (_P.hall == bindparam("b_hall"), _P.category == bindparam("b_category"),
+              _P.slot_start == bindparam("b_start"))
+# The condition in the UPDATE is what keeps a slot from being oversold: concurrent
+# bookings queue on the row, and each re-reads `taken` before adding to it.
+_TAKE_PLACE = update(tb.slot_places).where(*_PLACE_KEY, _P.taken < bindparam("b_capacity")).values(
+    taken=_P.taken + 1)
+_FREE_PLACE = update(tb.slot_places).where(*_PLACE_KEY, _P.taken > 0).values(taken=_P.taken - 1)
+_PLACE_EXISTS = select(_P.taken).where(*_PLACE_KEY)
+_INSERT_PLACE = insert(tb.slot_places)
+_PLACES_TAKEN = select(_P.slot_start, _P.taken).where(
+    _P.hall == bindparam("b_hall"), _P.category == bindparam("b_category"),
+    _P.slot_start >= bindparam("b_since"), _P.slot_start < bindparam("b_until"))
+_NO_SHOWS = select(_A.slot_start).where(
+    _A.hall == bindparam("b_hall"), _A.applicant_key == bindparam("b_key"),
+    _A.status == AppointmentStatus.NO_SHOW.value, _A.slot_start >= bindparam("b_since"))
+_OVERDUE = (
+    select(tb.appointments)
+    .where(_A.hall == bindparam("b_hall"), _A.status == AppointmentStatus.BOOKED.value,
+           _A.slot_end < bindparam("b_before"))
+    .order_by(_A.slot_end)
+    .limit(bindparam("b_limit"))
+)
+
+
+def appointment_from_row(r: Any) -> Appointment:
+    """Map an appointments row to the domain object."""
+    return Appointment(
+        id=r.id, hall=r.hall, category=r.category, item=r.item, slot_start=r.slot_start, slot_end=r.slot_end,
+        applicant_key=r.applicant_key, applicant_masked=r.applicant_masked, channel=r.channel, code=r.code,
+        created_at=r.created_at, status=AppointmentStatus(r.status), ticket_id=r.ticket_id,
+        checked_in_at=r.checked_in_at, version=r.version,
+    )
+
+
+class SqlAppointmentRepository:
+    """Bookings, and places per slot taken by conditional updates."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, appointment_id: str) -> Appointment | None:
+        """One booking by id."""
+        row = self._conn.execute(_GET_APPOINTMENT, {"b_id": appointment_id}).first()
+        return appointment_from_row(row) if row else None
+
+    def by_code(self, code: str) -> Appointment | None:
+        """One booking by its QR code."""
+        row = self._conn.execute(_APPOINTMENT_BY_CODE, {"b_code": code}).first()
+        return appointment_from_row(row) if row else None
+
+    def of_person(self, hall: str, applicant_key: str, since: datetime, until: datetime) -> list[Appointment]:
+        """A person's bookings with slots in [since, until)."""
+        rows = self._conn.execute(_APPOINTMENTS_OF, {"b_hall": hall, "b_key": applicant_key, "b_since": since,
+                                                     "b_until": until})
+        return [appointment_from_row(r) for r in rows]
+
+    def add(self, a: Appointment) -> None:
+        """Insert a booking."""
+        self._conn.execute(_INSERT_APPOINTMENT, {
+            "id": a.id, "hall": a.hall, "category": a.category, "item": a.item, "slot_start": a.slot_start,
+            "slot_end": a.slot_end, "applicant_key": a.applicant_key, "applicant_masked": a.applicant_masked,
+            "channel": a.channel, "code": a.code, "status": a.status.value, "ticket_id": a.ticket_id,
+            "created_at": a.created_at, "checked_in_at": a.checked_in_at, "version": a.version,
+        })
+
+    def update(self, a: Appointment, expected_version: int) -> bool:
+        """Write status, ticket and check-in time if the version is still `expected_version`."""
+        return self._conn.execute(_UPDATE_APPOINTMENT, {
+            "b_id": a.id, "b_expected": expected_version, "v_status": a.status.value, "v_ticket_id": a.ticket_id,
+            "v_checked_in_at": a.checked_in_at, "v_version": a.version,
+        }).rowcount == 1
+
+    def take_place(self, hall: str, category: str, slot_start: datetime, capacity: int) -> bool:
+        """Take a place if fewer than `capacity` are taken."""
+        key = {"b_hall": hall, "b_category": category, "b_start": slot_start}
+        if self._conn.execute(_TAKE_PLACE, {**key, "b_capacity": capacity}).rowcount == 1:
+            return True
+        if self._conn.execute(_PLACE_EXISTS, key).first() is not None:
+            return False  # full
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(_INSERT_PLACE, {"hall": hall, "category": category, "slot_start": slot_start,
+                                                   "taken": 1})
+            return capacity >= 1
+        except IntegrityError:
+            # A concurrent booking created the slot's row first: take a place in it instead.
+            return self._conn.execute(_TAKE_PLACE, {**key, "b_capacity": capacity}).rowcount == 1
+
+    def free_place(self, hall: str, category: str, slot_start: datetime) -> None:
+        """Give a place back."""
+        self._conn.execute(_FREE_PLACE, {"b_hall": hall, "b_category": category, "b_start": slot_start})
+
+    def places_taken(self, hall: str, category: str, since: datetime, until: datetime) -> dict[datetime, int]:
+        """Places taken per slot start in [since, until)."""
+        rows = self._conn.execute(_PLACES_TAKEN, {"b_hall": hall, "b_category": category, "b_since": since,
+                                                  "b_until": until})
+        return {r.slot_start: int(r.taken) for r in rows}
+
+    def no_shows(self, hall: str, applicant_key: str, since: datetime) -> list[datetime]:
+        """Slot starts of the person's no-shows since the instant."""
+        return [r.slot_start for r in self._conn.execute(
+            _NO_SHOWS, {"b_hall": hall, "b_key": applicant_key, "b_since": since})]
+
+    def overdue(self, hall: str, before: datetime, limit: int) -> list[Appointment]:
+        """Bookings still waiting for a check-in whose slot ended before the instant."""
+        rows = self._conn.execute(_OVERDUE, {"b_hall": hall, "b_before": before, "b_limit": limit})
+        return [appointment_from_row(r) for r in rows]
 
 
 _I = tb.idempotency_keys.c

@@ -146,6 +146,37 @@ evaluations = Table(
     Index("ix_evaluations_rectification", "hall", "rectification", "rectification_due"),
 )
 
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hall", String(32), nullable=False),
+    Column("category", String(8), nullable=False),
+    Column("item", String(64)),
+    Column("slot_start", UTCDateTime, nullable=False),
+    Column("slot_end", UTCDateTime, nullable=False),
+    Column("applicant_key", String(64), nullable=False),
+    Column("applicant_masked", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("ticket_id", String(36)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("checked_in_at", UTCDateTime),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_appointments_person", "hall", "applicant_key", "slot_start"),
+    Index("ix_appointments_open", "hall", "status", "slot_end"),
+)
+
+slot_places = Table(
+    "slot_places",
+    metadata,
+    Column("hall", String(32), primary_key=True),
+    Column("category", String(8), primary_key=True),
+    Column("slot_start", UTCDateTime, primary_key=True),
+    Column("taken", Integer, nullable=False),
+)
+
 ticket_counters = Table(
     "ticket_counters",
     metadata,

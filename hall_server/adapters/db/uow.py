@@ -14,6 +14,7 @@ from hall_server.adapters.db import tables as tb
 from hall_server.adapters.db.engine import Database
 from hall_server.adapters.db.repositories import (
     ConfigCache,
+    SqlAppointmentRepository,
     SqlCounterRepository,
     SqlEvaluationRepository,
     SqlHallRepository,
@@ -93,6 +94,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.windows: SqlWindowRepository = SqlWindowRepository(conn, self._reads)
         self.counters = SqlCounterRepository(conn)
         self.evaluations = SqlEvaluationRepository(conn)
+        self.appointments = SqlAppointmentRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self._now)
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -13,6 +13,7 @@ from hall_server.adapters.db import tables as tb
 from hall_server.adapters.db.engine import Database
 from hall_server.adapters.db.repositories import (
     ConfigCache,
+    SqlAppointmentRepository,
     SqlHallRepository,
     SqlTicketRepository,
     SqlWindowRepository,
@@ -20,7 +21,8 @@ from hall_server.adapters.db.repositories import (
     evaluation_from_row,
 )
 from hall_server.adapters.hall_config import dump_hall_config
-from hall_server.domain.errors import NotFound
+from hall_server.domain.appointments import slots_on
+from hall_server.domain.errors import NotFound, UnknownCategory
 from hall_server.domain.hall import HallConfig
 from hall_server.domain.numbering import business_date, day_start
 from hall_server.domain.tickets import Ticket, TicketStatus
@@ -38,6 +40,7 @@ class _Reader:
         self.halls = SqlHallRepository(conn, cache)
         self.tickets = SqlTicketRepository(conn, reads)
         self.windows = SqlWindowRepository(conn, reads)
+        self.appointments = SqlAppointmentRepository(conn)
 
 
 class HallViews:
@@ -165,6 +168,21 @@ class HallViews:
             if t is None:
                 raise NotFound("没有找到该号票。No such ticket.")
             return self._present(r, t)
+
+    # ---------------------------------------------------------------- appointments
+
+    def slots(self, hall: str, day: date, category: str) -> list[dict[str, Any]]:
+        """The day's slots of a category with their capacity and places taken."""
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            if cfg.category(category) is None:
+                raise UnknownCategory(f"没有类别 {category}。No category '{category}'.")
+            since = day_start(day, cfg.tz)
+            taken = r.appointments.places_taken(hall, category, since, since + timedelta(days=1))
+        capacity = cfg.rules.appointment_slot_capacity
+        return [{"start": rfc3339(s.start, cfg.tz), "end": rfc3339(s.end, cfg.tz), "capacity": capacity,
+                 "booked": taken.get(s.start, 0)}
+                for s in slots_on(cfg, day, always_open=self._ctx.always_open)]
 
     # ---------------------------------------------------------------- evaluations
 
