@@ -293,6 +293,13 @@ class FakeTicketRepository:
         called.sort(key=lambda pair: pair[0], reverse=True)
         return [flag for _, flag in called[:limit]]
 
+    def open_ticket_of(self, hall: str, applicant_key: str, category: str, business_date: date) -> Ticket | None:
+        """The person's waiting, called or serving ticket of a category that day, if any."""
+        open_states = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
+        return next((t.copy() for t in self._c.all_tickets()
+                     if t.hall == hall and t.applicant_key == applicant_key and t.category == category
+                     and t.business_date == business_date.isoformat() and t.status in open_states), None)
+
     def issued_count(self, hall: str, applicant_key: str, business_date: date) -> int:
         """Tickets the person got in the hall that business day, whatever their state."""
         day = business_date.isoformat()

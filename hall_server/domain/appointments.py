@@ -81,8 +81,8 @@ def new_code(secret: bytes) -> str:
 def code_is_authentic(secret: bytes, code: str) -> bool:
     """Whether a scanned code was made by this server (constant-time)."""
     nonce, _, signature = code.strip().upper().partition("-")
-    if not nonce or not signature:
-        return False
+    if not nonce or not signature or not code.isascii():
+        return False  # compare_digest refuses non-ASCII strings; no code of ours has any
     return hmac.compare_digest(_sign(secret, nonce), signature)
 
 

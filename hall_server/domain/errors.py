@@ -229,3 +229,10 @@ class AlreadyBooked(DomainError):
 
     code = "already_booked"
     title = "Already booked"
+
+
+class AlreadyWaiting(DomainError):
+    """The person already holds a ticket of this category that is not finished."""
+
+    code = "already_waiting"
+    title = "Already waiting"

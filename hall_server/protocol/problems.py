@@ -42,6 +42,7 @@ class ProblemCode(StrEnum):
     ALREADY_CHECKED_IN = "already_checked_in"
     BOOKING_BLOCKED = "booking_blocked"
     ALREADY_BOOKED = "already_booked"
+    ALREADY_WAITING = "already_waiting"
     # 413 / 415
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -84,6 +85,7 @@ PROBLEM_STATUS: dict[ProblemCode, int] = {
     ProblemCode.ALREADY_CHECKED_IN: 409,
     ProblemCode.BOOKING_BLOCKED: 409,
     ProblemCode.ALREADY_BOOKED: 409,
+    ProblemCode.ALREADY_WAITING: 409,
     ProblemCode.PAYLOAD_TOO_LARGE: 413,
     ProblemCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ProblemCode.TICKET_LIMIT: 429,

@@ -24,6 +24,7 @@ from hall_server.domain.appointments import (
 from hall_server.domain.dispatch import Candidate, DispatchPolicy, choose_next, position_from_counts
 from hall_server.domain.errors import (
     AlreadyBooked,
+    AlreadyWaiting,
     BookingBlocked,
     ConcurrentUpdate,
     Forbidden,
@@ -267,6 +268,12 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
         )
     day = business_date(now, cfg.tz)
     if applicant is not None:
+        # Anti-scalping (号贩子): one open ticket per person and category, and a daily limit.
+        held = uow.tickets.open_ticket_of(cfg.code, applicant[0], category.code, day)
+        if held is not None:
+            raise AlreadyWaiting(
+                f"您已持有{category.name}的号票 {held.number}，请等候叫号。You already hold ticket {held.number} "
+                f"for {category.code}.", extra={"number": held.number})
         limit = cfg.rules.tickets_per_person_per_day
         if uow.tickets.issued_count(cfg.code, applicant[0], day) >= limit:
             raise TicketLimit(

@@ -86,6 +86,10 @@ class TicketRepository(Protocol):
         """Whether each of the category's most recent calls went to a priority ticket, newest first."""
         ...
 
+    def open_ticket_of(self, hall: str, applicant_key: str, category: str, business_date: date) -> Ticket | None:
+        """The person's waiting, called or serving ticket of a category that day, if any."""
+        ...
+
     def issued_count(self, hall: str, applicant_key: str, business_date: date) -> int:
         """Tickets a person got in the hall on a day (cancelled ones included)."""
         ...

@@ -220,13 +220,29 @@ def test_a_closed_hall_is_409(api: Api) -> None:
 
 
 def test_daily_limit_per_person_is_429(api: Api) -> None:
-    open_window(api, window_serving(api, "A"))
+    for w in api.call("GET", f"/halls/{HALL}/windows", "manager").get_json():
+        open_window(api, w["number"])
     person = {"id_type": "resident_id", "id_number": id_number()}
     limit = api.container.views.hall_config(HALL).rules.tickets_per_person_per_day
-    for _ in range(limit):
-        issue(api, category="A", applicant=person)
+    categories = [c["code"] for c in api.call("GET", f"/halls/{HALL}/categories").get_json()]
+    assert len(categories) > limit
+    for code in categories[:limit]:
+        issue(api, category=code, applicant=person)
     problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk",
-                     json={"category": "A", "channel": "kiosk", "applicant": person}), 429, "ticket_limit")
+                     json={"category": categories[limit], "channel": "kiosk", "applicant": person}),
+            429, "ticket_limit")
+
+
+def test_one_open_ticket_per_person_and_category(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    person = {"id_type": "resident_id", "id_number": id_number()}
+    first = issue(api, category="A", applicant=person)
+    body = problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk",
+                            json={"category": "A", "channel": "kiosk", "applicant": person}), 409, "already_waiting")
+    assert body["number"] == first["number"]
+    api.call("POST", f"/tickets/{first['id']}/cancel", "manager")
+    assert issue(api, category="A", applicant=person)["number"] == "A002"
 
 
 def test_idempotency_key_returns_the_same_ticket(api: Api) -> None:

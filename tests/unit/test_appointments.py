@@ -73,6 +73,11 @@ def test_codes_are_signed_and_any_change_is_refused(position: int, delta: int) -
         assert not code_is_authentic(SECRET, changed)
 
 
+def test_non_ascii_codes_are_refused_not_a_crash() -> None:
+    assert not code_is_authentic(SECRET, "window-statuses\U0003fd54")
+    assert not code_is_authentic(SECRET, "二维码-签名")
+
+
 def test_codes_do_not_repeat() -> None:
     assert len({new_code(SECRET) for _ in range(1000)}) == 1000
 

@@ -218,6 +218,13 @@ _RECENT_FLAGS = (
     .order_by(_T.called_at.desc())
     .limit(bindparam("b_limit"))
 )
+_OPEN_TICKET_OF = (
+    select(tb.tickets)
+    .where(_T.hall == bindparam("b_hall"), _T.applicant_key == bindparam("b_key"),
+           _T.business_date == bindparam("b_day"), _T.category == bindparam("b_category"),
+           _T.status.in_([TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value]))
+    .limit(1)
+)
 _ISSUED_COUNT = (
     select(func.count())
     .select_from(tb.tickets)
@@ -347,6 +354,12 @@ class SqlTicketRepository:
         """Priority flags of the category's latest calls, newest first."""
         rows = self._conn.execute(_RECENT_FLAGS, {"b_hall": hall, "b_category": category, "b_limit": limit}).all()
         return [r.priority_group is not None for r in rows]
+
+    def open_ticket_of(self, hall: str, applicant_key: str, category: str, business_date: date) -> Ticket | None:
+        """The person's waiting, called or serving ticket of a category that day, if any."""
+        row = self._conn.execute(_OPEN_TICKET_OF, {"b_hall": hall, "b_key": applicant_key, "b_category": category,
+                                                   "b_day": business_date.isoformat()}).first()
+        return ticket_from_row(row) if row else None
 
     def issued_count(self, hall: str, applicant_key: str, business_date: date) -> int:
         """Tickets the person got in the hall that day."""
