@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from hall_server.domain.hall import (
+    GRANTING_ROLES,
+    PRIORITY_GROUPS,
     Category,
     DayHours,
     HallConfig,
@@ -714,7 +716,7 @@ class _Parser:
         if value is None:
             return Rules()
         data = self.mapping(
-            value, path, "hall rules", optional=(*_RULE_BOUNDS, "priority_ratio", "requeue_to")
+            value, path, "hall rules", optional=(*_RULE_BOUNDS, "priority_ratio", "requeue_to", "priority_grants")
         )
         found: dict[str, Any] = {}
         for key, (low, high) in _RULE_BOUNDS.items():
@@ -731,7 +733,19 @@ class _Parser:
                 "requeue position",
                 {v.value: v for v in RequeuePosition},
             )
+        if "priority_grants" in data:
+            found["priority_grants"] = self.grants(data["priority_grants"], (*path, "priority_grants"))
         return Rules(**found)
+
+    def grants(self, value: object, path: KeyPath) -> dict[str, tuple[str, ...]]:
+        """priority_grants: group -> the roles that may grant it (a group left out: nobody)."""
+        data = self.mapping(value, path, "priority grants", optional=PRIORITY_GROUPS)
+        out: dict[str, tuple[str, ...]] = {}
+        for group in PRIORITY_GROUPS:
+            roles = self.sequence(data.get(group, []), (*path, group), "role", allow_empty=True)
+            out[group] = tuple(
+                self.choice(r, (*path, group, i), "role", {x: x for x in GRANTING_ROLES}) for i, r in enumerate(roles))
+        return out
 
     def ratio(self, value: object, path: KeyPath) -> tuple[int, int]:
         """priority_ratio 'P:N' with 1 <= P, N <= 100."""
@@ -921,6 +935,7 @@ def dump_hall_config(cfg: HallConfig) -> dict[str, Any]:
             "evaluation_default_after_days": rules.evaluation_default_after_days,
             "rectification_days": rules.rectification_days,
             **{key: getattr(rules, key) for key in _APPOINTMENT_RULES},
+            "priority_grants": {group: list(roles) for group, roles in rules.priority_grants.items()},
         },
         "items": [_dump_item(item) for item in cfg.items],
     }

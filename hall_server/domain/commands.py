@@ -37,6 +37,7 @@ class IssueTicket(Command):
     item: str | None = None
     applicant: Applicant | None = None
     priority_group: str | None = None
+    priority_reason: str | None = None
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
 

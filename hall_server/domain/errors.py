@@ -236,3 +236,10 @@ class AlreadyWaiting(DomainError):
 
     code = "already_waiting"
     title = "Already waiting"
+
+
+class NotEligible(InvalidInput):
+    """The person does not qualify for the priority group asked for."""
+
+    code = "not_eligible"
+    title = "Not eligible"

@@ -55,6 +55,7 @@ ITEM_ELEMENTS: tuple[tuple[str, str], ...] = (
 )
 
 PRIORITY_GROUPS: tuple[str, ...] = ("elderly", "disabled", "military", "pregnant")
+GRANTING_ROLES: tuple[str, ...] = ("admin", "manager", "staff", "kiosk")
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,10 @@ class Rules:
     no_show_limit: int = 3
     no_show_window_days: int = 30
     no_show_block_days: int = 30
+    # 绿色通道: which roles may put a ticket in each priority group. A kiosk records the
+    # group as declared by the visitor (or, for `elderly`, as read from the ID card).
+    priority_grants: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {group: GRANTING_ROLES for group in PRIORITY_GROUPS})
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,8 @@ class Ticket:
     item: str | None = None
     status: TicketStatus = TicketStatus.WAITING
     priority_group: str | None = None
+    priority_reason: str | None = None  # why the group was granted (audit only: may be sensitive)
+    priority_granted_by: str | None = None
     appointment: bool = False
     applicant_key: str | None = None
     applicant_masked: str | None = None

@@ -43,6 +43,7 @@ class ProblemCode(StrEnum):
     BOOKING_BLOCKED = "booking_blocked"
     ALREADY_BOOKED = "already_booked"
     ALREADY_WAITING = "already_waiting"
+    NOT_ELIGIBLE = "not_eligible"
     # 413 / 415
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -86,6 +87,7 @@ PROBLEM_STATUS: dict[ProblemCode, int] = {
     ProblemCode.BOOKING_BLOCKED: 409,
     ProblemCode.ALREADY_BOOKED: 409,
     ProblemCode.ALREADY_WAITING: 409,
+    ProblemCode.NOT_ELIGIBLE: 422,
     ProblemCode.PAYLOAD_TOO_LARGE: 413,
     ProblemCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ProblemCode.TICKET_LIMIT: 429,

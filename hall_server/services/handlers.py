@@ -33,6 +33,7 @@ from hall_server.domain.errors import (
     InvalidIdNumber,
     InvalidInput,
     NoOpenWindow,
+    NotEligible,
     NotFound,
     SlotFull,
     SlotUnavailable,
@@ -59,6 +60,7 @@ from hall_server.domain.hall import PRIORITY_GROUPS, Category, HallConfig, Reque
 from hall_server.domain.identity import (
     IdType,
     applicant_key,
+    birth_date_of,
     mask_id_number,
     normalize_resident_id,
     normalize_uscc,
@@ -257,7 +259,7 @@ def _category_and_item(cfg: HallConfig, category_code: str | None, item_code: st
 
 def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: datetime, *, category: Category,
                 item: str | None, channel: Channel, applicant: tuple[str, str] | None,
-                priority_group: str | None = None, appointment: bool = False) -> dict[str, Any]:
+                priority: tuple[str, str, str] | None = None, appointment: bool = False) -> dict[str, Any]:
     """Check the hall is open for the category, number a ticket, store it with its event; its body."""
     if not cfg.is_open(now, always_open=ctx.always_open):
         raise HallClosed("大厅现在不在办公时间内，请在办公时间前来。The hall is closed now.")
@@ -291,7 +293,9 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
         issued_at=now,
         order_at=now,
         token=secrets.token_urlsafe(16),
-        priority_group=priority_group,
+        priority_group=priority[0] if priority else None,
+        priority_reason=priority[1] if priority else None,
+        priority_granted_by=priority[2] if priority else None,
         appointment=appointment,
         applicant_key=applicant[0] if applicant else None,
         applicant_masked=applicant[1] if applicant else None,
@@ -304,6 +308,40 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
         "estimated_wait_s": body["estimated_wait_s"],
     }))
     return body
+
+
+_GROUP_ZH = {"elderly": "老年人", "disabled": "残疾人", "military": "军人及退役军人", "pregnant": "孕妇"}
+
+
+def _priority_grant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime) -> tuple[str, str, str] | None:
+    """(group, reason, granted by) of a 绿色通道 request, after the hall's grant rules.
+
+    Who may grant each group is configured (rules.priority_grants). An `elderly` request
+    with a resident ID is checked against the birth date in it; the reason given (or, by
+    default, how the group was established) is stored with the ticket for audit and
+    never published.
+    """
+    group = cmd.priority_group
+    if group is None:
+        return None
+    if group not in PRIORITY_GROUPS:
+        raise InvalidInput(f"未知的优先群体 {group!r}。Unknown priority group.")
+    if cmd.actor.role.value not in cfg.rules.priority_grants.get(group, ()):
+        raise Forbidden(f"无权登记“{_GROUP_ZH[group]}”优先。This role may not grant the {group} priority group.")
+    reason = (cmd.priority_reason or "").strip()[:200]
+    a = cmd.applicant
+    if group == "elderly" and a is not None and a.id_type == IdType.RESIDENT_ID:
+        today = cfg.local(now).date()
+        born = birth_date_of(normalize_resident_id(a.id_number, today=today))
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if age < cfg.rules.elderly_age:
+            raise NotEligible(f"老年人优先需年满{cfg.rules.elderly_age}周岁。The elderly group starts at "
+                              f"{cfg.rules.elderly_age}.", extra={"elderly_age": cfg.rules.elderly_age})
+        reason = reason or f"身份证显示{age}周岁 (age {age} from the ID card)"
+    if not reason:
+        reason = ("自助机自报 (declared at the kiosk)" if cmd.actor.role is Role.KIOSK
+                  else "工作人员核验 (verified by staff)")
+    return group, reason, cmd.actor.name
 
 
 def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
@@ -326,11 +364,10 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
         channel = Channel(cmd.channel)
     except ValueError:
         raise InvalidInput(f"未知的取号渠道 {cmd.channel!r}。Unknown channel.")
-    if cmd.priority_group is not None and cmd.priority_group not in PRIORITY_GROUPS:
-        raise InvalidInput(f"未知的优先群体 {cmd.priority_group!r}。Unknown priority group.")
     applicant = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    priority = _priority_grant(cmd, cfg, now)
     body = _new_ticket(uow, ctx, cfg, now, category=category, item=item, channel=channel, applicant=applicant,
-                       priority_group=cmd.priority_group)
+                       priority=priority)
     if cmd.idempotency_key:
         uow.idempotency.put(scope, cmd.idempotency_key, StoredResponse(cmd.request_fingerprint or "", 201, body))
     uow.commit()

@@ -140,19 +140,21 @@ def issue_ticket(hall: str) -> Response:
     """Issue a ticket; an Idempotency-Key makes retries safe."""
     actor = require(ISSUERS, hall)
     body = json_body(allow_empty=False)
-    f = Fields(body, {"category", "item", "channel", "applicant", "priority_group"})
+    f = Fields(body, {"category", "item", "channel", "applicant", "priority_group", "priority_reason"})
     category = f.string("category", max_len=8)
     item = f.string("item", max_len=64)
     if category is None and item is None:
         raise invalid("请提供 category 或 item。Give a category or an item.")
     channel = f.string("channel", required=True, choices=CHANNELS)
     priority = f.string("priority_group", choices=PRIORITY_GROUPS)
+    priority_reason = f.string("priority_reason", max_len=200)
     applicant = _applicant_of(f, required=False)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise invalid("Idempotency-Key 长度应为1到200个字符。Idempotency-Key must have 1-200 characters.")
     cmd = c.IssueTicket(actor, hall, channel or "", category=category, item=item, applicant=applicant,
-                        priority_group=priority, idempotency_key=key, request_fingerprint=fingerprint())
+                        priority_group=priority, priority_reason=priority_reason, idempotency_key=key,
+                        request_fingerprint=fingerprint())
     return _json(container().bus.handle(cmd), 201)
 
 

@@ -530,7 +530,10 @@ def _ticket_paths() -> dict[str, Schema]:
         "item": nullable(text_field(64, "Service item code (事项编码); its category is used.")),
         "channel": enum(CHANNELS, "Where the ticket is issued (取号渠道)."),
         "applicant": nullable(ref("Applicant")),
-        "priority_group": nullable(enum(PRIORITY_GROUPS, "Priority group (优先群体): served ahead by ratio.")),
+        "priority_group": nullable(enum(PRIORITY_GROUPS, "Priority group (优先群体): served ahead by ratio; "
+                                                          "who may grant each is the hall's rule (403).")),
+        "priority_reason": nullable(text_field(200, "Why the group applies (e.g. 残疾人证 seen); kept for "
+                                                    "audit, never published.")),
     }, ("channel",), anyOf=[
         {"required": ["category"], "properties": {"category": {"type": "string"}}},
         {"required": ["item"], "properties": {"item": {"type": "string"}}},

@@ -24,6 +24,7 @@ from hall_server.domain.errors import (
     InvalidIdNumber,
     InvalidInput,
     NoOpenWindow,
+    NotEligible,
     NotFound,
     RecallLimit,
     TicketLimit,
@@ -1303,3 +1304,40 @@ def test_a_ticket_left_from_yesterday_is_not_called_today(bus: MessageBus, clock
     today = issue(bus, "A")
     assert today["number"] == "A001" and today["position"] == 1
     assert call(bus, 1)["id"] == today["id"]
+
+
+# ---------------------------------------------------------------- priority grants (绿色通道)
+
+
+def test_elderly_priority_is_checked_against_the_id_and_recorded_with_its_reason(
+    store: FakeStore, clock: FakeClock
+) -> None:
+    bus = make_bus(store, clock)
+    open_windows(bus, 1)
+    born_1940, born_2000 = "530102" + "19400101" + "123", "530102" + "20000101" + "123"
+    old_id = born_1940 + resident_id_check_char(born_1940)
+    young_id = born_2000 + resident_id_check_char(born_2000)
+    t = bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="A", priority_group="elderly",
+                                 applicant=c.Applicant("resident_id", old_id)))
+    stored = store.tickets[t["id"]]
+    assert stored.priority_group == "elderly" and stored.priority_granted_by == KIOSK.name
+    assert "86" in (stored.priority_reason or "")
+    assert "priority_reason" not in json.dumps(store.events[-1])  # audit only, never published
+    with pytest.raises(NotEligible):
+        bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="B", priority_group="elderly",
+                                 applicant=c.Applicant("resident_id", young_id)))
+
+
+def test_who_may_grant_each_priority_group_is_the_halls_rule(clock: FakeClock) -> None:
+    rules = Rules(priority_grants={"elderly": ("kiosk", "staff"), "disabled": ("staff",), "military": (),
+                                   "pregnant": ("staff",)})
+    store = FakeStore.with_hall(make_hall_config(rules=rules))
+    bus = make_bus(store, clock)
+    open_windows(bus, 1)
+    with pytest.raises(Forbidden):
+        bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="A", priority_group="disabled"))
+    with pytest.raises(Forbidden):
+        bus.handle(c.IssueTicket(ADMIN, HALL, "counter", category="A", priority_group="military"))
+    t = bus.handle(c.IssueTicket(FLOATER, HALL, "counter", category="A", priority_group="disabled",
+                                 priority_reason="残疾人证已核验"))
+    assert store.tickets[t["id"]].priority_reason == "残疾人证已核验"

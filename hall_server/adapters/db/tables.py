@@ -100,6 +100,8 @@ tickets = Table(
     Column("channel", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("priority_group", String(16)),
+    Column("priority_reason", String(200)),  # 0007: the grant's reason and who granted it (audit)
+    Column("priority_granted_by", String(64)),
     Column("appointment", Boolean, nullable=False, default=False),
     Column("applicant_key", String(64)),
     Column("applicant_masked", String(32)),
