@@ -15,6 +15,7 @@ from hall_server.adapters.db.schema import load_hall, upgrade
 from hall_server.adapters.db.uow import SqlUnitOfWork
 from hall_server.adapters.db.views import HallViews
 from hall_server.adapters.hall_config import default_config_path, load_hall_config
+from hall_server.adapters.vault import AesGcmVault
 from hall_server.domain.actors import SYSTEM
 from hall_server.domain.commands import ApplyDefaultEvaluations, CloseAppointmentDay, CloseDay
 from hall_server.domain.hall import HallConfig
@@ -123,6 +124,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, live: LivePubli
         applicant_secret=settings.secret_key,
         always_open=settings.always_open,
         status_url_base=settings.status_url_base,
+        vault=AesGcmVault(settings.secret_key),
     )
     bus = MessageBus(lambda: SqlUnitOfWork(db, cache, clock.now, reads), context, forwarding)
     views = HallViews(db, cache, context, clock.now, reads)

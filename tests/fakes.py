@@ -16,7 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall_server.adapters.vault import AesGcmVault
 from hall_server.domain.appointments import Appointment, AppointmentStatus
+from hall_server.domain.audit import AuditEntry, StoredApplicant
 from hall_server.domain.dispatch import Candidate, QueueCounts, count_queue, position_in_queue
 from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
@@ -119,6 +121,8 @@ class FakeStore:
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
     evaluations: dict[str, Evaluation] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
+    applicants: dict[str, StoredApplicant] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
     places: dict[tuple[str, str, datetime], int] = field(default_factory=dict)
     hall_seq: dict[str, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -485,6 +489,32 @@ class FakeAppointmentRepository:
         return [replace(a) for a in found[:limit]]
 
 
+class FakeApplicantRepository:
+    """People in memory (written straight to the store: remembering is idempotent)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime) -> None:
+        """Store a person the first time they are seen."""
+        self._store.applicants.setdefault(key, StoredApplicant(key, id_type, sealed, masked))
+
+    def get(self, key: str) -> StoredApplicant | None:
+        """A stored person by keyed hash."""
+        return self._store.applicants.get(key)
+
+
+class FakeAuditRepository:
+    """The audit log in memory; entries reach the store only at commit."""
+
+    def __init__(self) -> None:
+        self.pending: list[AuditEntry] = []
+
+    def add(self, entry: AuditEntry) -> None:
+        """Append an entry (kept until commit)."""
+        self.pending.append(entry)
+
+
 class FakeIdempotencyRepository:
     """Responses remembered under Idempotency-Key headers."""
 
@@ -520,6 +550,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.idempotency = FakeIdempotencyRepository(self._changes)
         self.evaluations = FakeEvaluationRepository(self._changes)
         self.appointments = FakeAppointmentRepository(self._changes)
+        self.applicants = FakeApplicantRepository(store)
+        self.audit = FakeAuditRepository()
         self.committed = False
         self.rolled_back = False
 
@@ -544,6 +576,8 @@ class FakeUnitOfWork(UnitOfWork):
             occurred = e.occurred_at.astimezone(self.store.halls[e.hall].tz).isoformat(timespec="seconds")
             envelopes.append(envelope(str(uuid.uuid4()), seqs[e.hall], wire.value, e.hall, occurred, data))
         self._changes.apply()
+        self.store.audit.extend(self.audit.pending)
+        self.audit.pending = []
         self.store.hall_seq = seqs
         self.store.events.extend(copy.deepcopy(envelopes))
         self.store.commits += 1
@@ -645,6 +679,7 @@ def make_bus(
         applicant_secret=APPLICANT_SECRET,
         always_open=always_open,
         status_url_base=STATUS_URL_BASE,
+        vault=AesGcmVault(APPLICANT_SECRET),
     )
     return MessageBus(uow_factory or (lambda: FakeUnitOfWork(store)), context, publisher or RecordingPublisher())
 

@@ -196,3 +196,11 @@ class CloseAppointmentDay(Command):
 
     hall: str
     limit: int = 500
+
+
+@dataclass(frozen=True)
+class RevealApplicant(Command):
+    """A manager looks at a ticket's full ID number, for a stated reason (audited)."""
+
+    ticket_id: str
+    reason: str

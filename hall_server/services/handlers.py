@@ -21,6 +21,7 @@ from hall_server.domain.appointments import (
     find_slot,
     new_code,
 )
+from hall_server.domain.audit import AuditEntry
 from hall_server.domain.dispatch import Candidate, DispatchPolicy, choose_next, position_from_counts
 from hall_server.domain.errors import (
     AlreadyBooked,
@@ -69,6 +70,7 @@ from hall_server.domain.numbering import business_date, day_start, format_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
 from hall_server.domain.windows import Window, WindowMove, WindowStatus
+from hall_server.services.ports import IdentityVault
 from hall_server.services.presenters import (
     appointment_public,
     evaluation_public,
@@ -91,6 +93,7 @@ class HandlerContext:
     applicant_secret: bytes
     always_open: bool
     status_url_base: str
+    vault: IdentityVault
 
 
 # ---------------------------------------------------------------- helpers
@@ -214,6 +217,15 @@ def _check_operator(actor: Actor, t: Ticket, uow: UnitOfWork) -> None:
 
 
 # ---------------------------------------------------------------- issuing
+
+
+def _remember(uow: UnitOfWork, ctx: HandlerContext, a: c.Applicant | None, person: tuple[str, str] | None,
+              now: datetime) -> None:
+    """Keep the person's number sealed in the vault (for an audited reveal), once per person."""
+    if a is None or person is None:
+        return
+    value = a.id_number.strip().upper()
+    uow.applicants.remember(person[0], a.id_type, ctx.vault.seal(value, person[0]), person[1], now)
 
 
 def _applicant(a: c.Applicant | None, cfg: HallConfig, now: datetime, secret: bytes) -> tuple[str, str] | None:
@@ -368,6 +380,7 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
     priority = _priority_grant(cmd, cfg, now)
     body = _new_ticket(uow, ctx, cfg, now, category=category, item=item, channel=channel, applicant=applicant,
                        priority=priority)
+    _remember(uow, ctx, cmd.applicant, applicant, now)
     if cmd.idempotency_key:
         uow.idempotency.put(scope, cmd.idempotency_key, StoredResponse(cmd.request_fingerprint or "", 201, body))
     uow.commit()
@@ -739,6 +752,7 @@ def book_appointment(cmd: c.BookAppointment, uow: UnitOfWork, ctx: HandlerContex
         code=new_code(ctx.applicant_secret), created_at=now,
     )
     uow.appointments.add(a)
+    _remember(uow, ctx, cmd.applicant, person, now)
     body = appointment_public(a, cfg.tz)
     uow.record(ev.AppointmentBooked(a.hall, now, {"appointment": _appointment_event(body)}))
     uow.commit()
@@ -787,7 +801,9 @@ def check_in(cmd: c.CheckIn, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, 
         a = found
     elif person is not None:
         day_from = day_start(cfg.local(now).date(), cfg.tz)
-        mine = [x for x in uow.appointments.of_person(cmd.hall, person[0], day_from, day_from + timedelta(days=1))
+        # Today's bookings, and one just after midnight whose check-in window is already open.
+        until = max(day_from + timedelta(days=1), now + timedelta(minutes=cfg.rules.check_in_before_min + 1))
+        mine = [x for x in uow.appointments.of_person(cmd.hall, person[0], day_from, until)
                 if x.status in (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)]
         if not mine:
             raise NotFound("没有找到您今天的预约。No appointment for this ID today.")
@@ -837,7 +853,32 @@ def close_appointment_day(cmd: c.CloseAppointmentDay, uow: UnitOfWork, ctx: Hand
     return missed
 
 
+# ---------------------------------------------------------------- identity
+
+
+def reveal_applicant(cmd: c.RevealApplicant, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
+    """A manager sees a ticket's full ID number; the reveal is written to the audit log first."""
+    t = _ticket(uow, cmd.actor, cmd.ticket_id)
+    if not cmd.actor.runs_hall(t.hall):
+        raise Forbidden("只有大厅管理员可以查看完整证件号码。Only the hall's managers may reveal an ID number.")
+    reason = cmd.reason.strip()
+    if len(reason) < 2:
+        raise InvalidInput("请填写查看原因。Give the reason for looking at the full number.")
+    stored = uow.applicants.get(t.applicant_key) if t.applicant_key else None
+    if stored is None:
+        raise NotFound("该号票没有登记证件。No ID number is recorded for this ticket.")
+    now = ctx.now()
+    value = ctx.vault.open(stored.sealed, stored.key)
+    uow.audit.add(AuditEntry(id=str(uuid.uuid4()), hall=t.hall, at=now, actor=cmd.actor.name,
+                             action="reveal_applicant", subject=f"ticket:{t.id}", detail=reason[:200]))
+    uow.commit()
+    log.info("ID number of ticket %s revealed to %s (audited)", t.number, cmd.actor.name)
+    return {"ticket": t.id, "number": t.number, "id_type": stored.id_type, "id_number": value,
+            "masked": stored.masked}
+
+
 HANDLERS: dict[type[c.Command], Callable[[Any, UnitOfWork, HandlerContext], Any]] = {
+    c.RevealApplicant: reveal_applicant,
     c.BookAppointment: book_appointment,
     c.CancelAppointment: cancel_appointment,
     c.CheckIn: check_in,

@@ -36,3 +36,15 @@ class NullLivePublisher:
 
     def publish(self, envelopes: Sequence[dict[str, Any]]) -> None:
         """Drop the envelopes."""
+
+
+class IdentityVault(Protocol):
+    """Seals ID numbers for storage; opens them only for an audited reveal."""
+
+    def seal(self, plaintext: str, context: str) -> str:
+        """Encrypt `plaintext`, bound to `context`."""
+        ...
+
+    def open(self, token: str, context: str) -> str:
+        """Decrypt a sealed value bound to `context`."""
+        ...

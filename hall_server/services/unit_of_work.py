@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from hall_server.domain.appointments import Appointment
+from hall_server.domain.audit import AuditEntry, StoredApplicant
 from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
@@ -187,6 +188,26 @@ class AppointmentRepository(Protocol):
         ...
 
 
+class ApplicantRepository(Protocol):
+    """People as stored: keyed hash, sealed number, masked form."""
+
+    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime) -> None:
+        """Store a person the first time they are seen (later calls only note the visit)."""
+        ...
+
+    def get(self, key: str) -> StoredApplicant | None:
+        """A stored person by keyed hash."""
+        ...
+
+
+class AuditRepository(Protocol):
+    """The append-only audit log."""
+
+    def add(self, entry: AuditEntry) -> None:
+        """Append an entry."""
+        ...
+
+
 class CounterRepository(Protocol):
     """Daily ticket sequences."""
 
@@ -235,6 +256,8 @@ class UnitOfWork(abc.ABC):
     counters: CounterRepository
     evaluations: EvaluationRepository
     appointments: AppointmentRepository
+    applicants: ApplicantRepository
+    audit: AuditRepository
     idempotency: IdempotencyRepository
 
     def __init__(self) -> None:

@@ -342,6 +342,26 @@ def close_rectification(evaluation_id: str) -> Response:
     return _json(container().bus.handle(c.CloseRectification(actor, evaluation_id, note)))
 
 
+# ---------------------------------------------------------------- identity and audit
+
+
+@api.post("/tickets/<ticket_id>/applicant/reveal")
+def reveal_applicant(ticket_id: str) -> Response:
+    """A manager sees the full ID number of a ticket's applicant, for a stated reason (audited)."""
+    actor = require(MANAGERS)
+    reason = Fields(json_body(allow_empty=False), {"reason"}).string("reason", required=True, max_len=200) or ""
+    resp = _json(container().bus.handle(c.RevealApplicant(actor, ticket_id, reason)))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@api.get("/halls/<hall>/audit")
+def audit(hall: str) -> Response:
+    """The hall's audit log, newest first (who revealed what, and why)."""
+    require(MANAGERS, hall)
+    return _json(container().views.audit(hall, query_int("limit", 100, 1, 1000)))
+
+
 # ---------------------------------------------------------------- queue and events
 
 

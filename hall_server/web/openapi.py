@@ -716,6 +716,31 @@ def _evaluation_paths() -> dict[str, Schema]:
     }
 
 
+def _audit_paths() -> dict[str, Schema]:
+    return {
+        f"{API}/tickets/{{ticket_id}}/applicant/reveal": {"post": operation(
+            "revealApplicant", "audit", "A manager sees the full ID number of a ticket's applicant (audited).",
+            roles=MANAGERS, parameters=[param("TicketId")], errors=(404,),
+            body=request_body({"reason": text_field(200, "Why the full number is needed (查看原因).")}, ("reason",)),
+            ok={"200": json_response("The full number; the reveal is in the audit log.", obj({
+                "ticket": string(format="uuid"), "number": string("Ticket number."),
+                "id_type": enum(ID_TYPES), "id_number": string("The full number."),
+                "masked": string("The masked form shown everywhere else."),
+            }))},
+            description="Reveal an applicant's full ID number. The reveal (who, when, why) is written to the "
+                        "audit log before the number is returned; 404 when the ticket has no ID recorded.")},
+        f"{API}/halls/{{hall}}/audit": {"get": operation(
+            "listAudit", "audit", "The hall's audit log, newest first.", roles=MANAGERS,
+            parameters=[param("Hall"), query("limit", integer(minimum=1, maximum=1000),
+                                             "At most this many (default 100).", allow_empty=True)],
+            errors=(404, 422), ok={"200": json_response("Entries.", array(obj({
+                "id": string(format="uuid"), "at": timestamp("When."), "actor": string("Who."),
+                "action": string("What, e.g. reveal_applicant."), "subject": string("On what, e.g. ticket:ID."),
+                "detail": string("Why."),
+            })))})},
+    }
+
+
 def _meta_paths() -> dict[str, Schema]:
     return {
         f"{API}/openapi.json": {"get": operation(
@@ -731,7 +756,7 @@ def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of the hall server's HTTP API."""
     paths: dict[str, Schema] = {}
     for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _appointment_paths, _evaluation_paths,
-                 _meta_paths):
+                 _audit_paths, _meta_paths):
         paths.update(part())
     return {
         "openapi": "3.1.0",
@@ -753,6 +778,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "queue", "description": "Queue state and events (排队状态与事件)."},
             {"name": "appointments", "description": "Appointments (预约) and check-in (签到取号)."},
             {"name": "evaluations", "description": "Service evaluations (好差评) and rectification (整改)."},
+            {"name": "audit", "description": "Audited reveals of personal data (审计)."},
             {"name": "meta", "description": "This document and health."},
         ],
         "security": [{BEARER: []}],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,10 +21,28 @@ HALL = "fumin"
 PASSWORD = "correct-horse-42"
 
 
+class MiddayClock:
+    """Real time, moved to today's 11:00 in the hall's zone: no test straddles local midnight.
+
+    Dispatch and queues read only the business day's tickets, so a test that ran across
+    midnight would see its own tickets vanish; this clock keeps every test mid-morning.
+    """
+
+    def __init__(self) -> None:
+        tz = ZoneInfo("Asia/Shanghai")
+        today = datetime.now(tz).date()
+        self._base = datetime(today.year, today.month, today.day, 11, tzinfo=tz).astimezone(UTC)
+        self._start = time.monotonic()
+
+    def now(self) -> datetime:
+        """The shifted instant (aware, UTC)."""
+        return self._base + timedelta(seconds=time.monotonic() - self._start)
+
+
 @pytest.fixture
 def container(tmp_path: Path, make_db_url: Callable[[str], str], backend: str) -> Iterator[Container]:
     """A hall server container on a fresh database with the example hall loaded."""
-    c = bootstrap(make_settings(tmp_path, make_db_url(backend)))
+    c = bootstrap(make_settings(tmp_path, make_db_url(backend)), clock=MiddayClock())
     c.init_database()
     yield c
     c.close()

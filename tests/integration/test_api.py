@@ -413,13 +413,12 @@ def test_every_event_has_an_outbox_row_in_the_same_commit(api: Api) -> None:
 
 
 def test_numbers_widen_past_999(api: Api) -> None:
-    from datetime import UTC, datetime
 
     from sqlalchemy import insert
 
     open_window(api, window_serving(api, "A"))
     cfg = api.container.views.hall_config(HALL)
-    day = datetime.now(UTC).astimezone(cfg.tz).date().isoformat()
+    day = api.container.clock.now().astimezone(cfg.tz).date().isoformat()
     with api.container.db.write.begin() as conn:
         conn.execute(insert(tb.ticket_counters).values(hall=HALL, prefix="A", business_date=day, last_seq=998))
     assert issue(api, category="A")["number"] == "A999"
@@ -507,3 +506,31 @@ def test_the_visitor_rates_from_the_status_page_and_a_manager_closes_the_case(ap
             409, "rectification_not_open")
     assert api.call("GET", f"/halls/{HALL}/evaluations?rectification=open", "manager").get_json() == []
     problem(api.client.post("/api/v1/t/no-such-token/evaluation", json={"level": 5}), 404, "not_found")
+
+
+# ---------------------------------------------------------------- identity vault and audit
+
+
+def test_a_manager_reveals_an_id_number_and_the_reveal_is_audited(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    open_window(api, window_serving(api, "A"))
+    number = id_number()
+    t = issue(api, category="A", applicant={"id_type": "resident_id", "id_number": number})
+    with api.container.db.read.connect() as conn:
+        stored = conn.execute(select(tb.applicants)).one()
+    assert number not in json.dumps([str(v) for v in stored])  # only sealed, hashed and masked
+    problem(api.call("POST", f"/tickets/{t['id']}/applicant/reveal", "staff1", json={"reason": "核对"}),
+            403, "forbidden")
+    problem(api.call("POST", f"/tickets/{t['id']}/applicant/reveal", "manager", json={"reason": " "}),
+            422, "invalid_request")
+    assert api.call("GET", f"/halls/{HALL}/audit", "manager").get_json() == []
+    with caplog.at_level("INFO"):
+        r = api.call("POST", f"/tickets/{t['id']}/applicant/reveal", "manager", json={"reason": "申请人要求更正信息"})
+    assert r.status_code == 200 and r.get_json()["id_number"] == number
+    assert r.headers["Cache-Control"] == "no-store"
+    assert number not in caplog.text
+    log = api.call("GET", f"/halls/{HALL}/audit", "manager").get_json()
+    assert [(e["actor"], e["action"], e["subject"], e["detail"]) for e in log] == [
+        ("manager", "reveal_applicant", f"ticket:{t['id']}", "申请人要求更正信息")]
+    anonymous = issue(api, category="A")
+    problem(api.call("POST", f"/tickets/{anonymous['id']}/applicant/reveal", "manager", json={"reason": "test"}),
+            404, "not_found")

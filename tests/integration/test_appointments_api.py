@@ -21,7 +21,7 @@ from tests.integration.test_api import open_window, problem, window_serving
 def next_slot(api: Api, days: int = 1, hour: int = 10) -> str:
     """A slot start `days` ahead at `hour` local time (the test hall is open around the clock)."""
     tz = api.container.views.hall_config(HALL).tz
-    day = (datetime.now(tz) + timedelta(days=days)).date()
+    day = (api.container.clock.now().astimezone(tz) + timedelta(days=days)).date()
     return datetime(day.year, day.month, day.day, hour, tzinfo=tz).isoformat()
 
 
@@ -74,7 +74,7 @@ def test_cancelling_frees_the_place(api: Api) -> None:
 
 def test_check_in_inside_the_window_once_and_by_id(api: Api) -> None:
     tz = api.container.views.hall_config(HALL).tz
-    now = datetime.now(tz)
+    now = api.container.clock.now().astimezone(tz)
     soon = (now + timedelta(minutes=30 - now.minute % 30)).replace(second=0, microsecond=0)  # next slot
     who = person()
     a = book(api, who, soon.isoformat()).get_json()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from hall_server.adapters.db import tables as tb
 from hall_server.adapters.hall_config import parse_hall_config
 from hall_server.domain.appointments import Appointment, AppointmentStatus
+from hall_server.domain.audit import AuditEntry, StoredApplicant
 from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.evaluations import Evaluation, EvaluationChannel, Level, Rectification
 from hall_server.domain.hall import HallConfig
@@ -683,6 +684,49 @@ class SqlAppointmentRepository:
         """Bookings still waiting for a check-in whose slot ended before the instant."""
         rows = self._conn.execute(_OVERDUE, {"b_hall": hall, "b_before": before, "b_limit": limit})
         return [appointment_from_row(r) for r in rows]
+
+
+_AP = tb.applicants.c
+_GET_APPLICANT = select(tb.applicants).where(_AP.key == bindparam("b_key"))
+_SEEN_APPLICANT = update(tb.applicants).where(_AP.key == bindparam("b_key")).values(
+    last_seen_at=bindparam("b_now"))
+_INSERT_APPLICANT = insert(tb.applicants)
+_INSERT_AUDIT = insert(tb.audit_log)
+
+
+class SqlApplicantRepository:
+    """People: keyed hash, the number sealed, the masked form; one row per person."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime) -> None:
+        """Insert a person seen for the first time; otherwise note the visit."""
+        if self._conn.execute(_SEEN_APPLICANT, {"b_key": key, "b_now": now}).rowcount == 1:
+            return
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(_INSERT_APPLICANT, {"key": key, "id_type": id_type, "sealed": sealed,
+                                                       "masked": masked, "first_seen_at": now, "last_seen_at": now})
+        except IntegrityError:
+            pass  # a concurrent request stored the same person first
+
+    def get(self, key: str) -> StoredApplicant | None:
+        """A stored person by keyed hash."""
+        row = self._conn.execute(_GET_APPLICANT, {"b_key": key}).first()
+        return StoredApplicant(row.key, row.id_type, row.sealed, row.masked) if row else None
+
+
+class SqlAuditRepository:
+    """The append-only audit log."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, e: AuditEntry) -> None:
+        """Append an entry."""
+        self._conn.execute(_INSERT_AUDIT, {"id": e.id, "hall": e.hall, "at": e.at, "actor": e.actor,
+                                           "action": e.action, "subject": e.subject, "detail": e.detail})
 
 
 _I = tb.idempotency_keys.c

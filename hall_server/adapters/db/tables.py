@@ -179,6 +179,30 @@ slot_places = Table(
     Column("taken", Integer, nullable=False),
 )
 
+applicants = Table(
+    "applicants",
+    metadata,
+    Column("key", String(64), primary_key=True),  # HMAC-SHA256 of the number with the server secret
+    Column("id_type", String(16), nullable=False),
+    Column("sealed", Text, nullable=False),  # AES-GCM, opened only for an audited reveal
+    Column("masked", String(32), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hall", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("detail", String(200), nullable=False),
+    Index("ix_audit_log_hall_at", "hall", "at"),
+)
+
 ticket_counters = Table(
     "ticket_counters",
     metadata,

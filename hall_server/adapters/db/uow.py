@@ -14,7 +14,9 @@ from hall_server.adapters.db import tables as tb
 from hall_server.adapters.db.engine import Database
 from hall_server.adapters.db.repositories import (
     ConfigCache,
+    SqlApplicantRepository,
     SqlAppointmentRepository,
+    SqlAuditRepository,
     SqlCounterRepository,
     SqlEvaluationRepository,
     SqlHallRepository,
@@ -95,6 +97,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.counters = SqlCounterRepository(conn)
         self.evaluations = SqlEvaluationRepository(conn)
         self.appointments = SqlAppointmentRepository(conn)
+        self.applicants = SqlApplicantRepository(conn)
+        self.audit = SqlAuditRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self._now)
         return self
 

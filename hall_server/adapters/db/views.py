@@ -197,6 +197,17 @@ class HallViews:
             rows = r.conn.execute(q).all()
         return [evaluation_public(evaluation_from_row(x), cfg.tz) for x in rows]
 
+    # ---------------------------------------------------------------- audit
+
+    def audit(self, hall: str, limit: int) -> list[dict[str, Any]]:
+        """The hall's audit log, newest first."""
+        a = tb.audit_log.c
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            rows = r.conn.execute(select(tb.audit_log).where(a.hall == hall).order_by(a.at.desc()).limit(limit)).all()
+        return [{"id": x.id, "at": rfc3339(x.at, cfg.tz), "actor": x.actor, "action": x.action,
+                 "subject": x.subject, "detail": x.detail} for x in rows]
+
     # ---------------------------------------------------------------- events
 
     def events_after(self, hall: str, after: int, limit: int) -> list[dict[str, Any]]:
