@@ -36,6 +36,7 @@ from hall_server.domain.hall import (
     WindowConfig,
 )
 from hall_server.domain.identity import resident_id_check_char
+from hall_server.domain.matters import Matter, MatterStatus
 from hall_server.domain.numbering import parse_number
 from hall_server.domain.tickets import Ticket, TicketStatus
 from hall_server.domain.windows import Window, WindowStatus
@@ -122,6 +123,7 @@ class FakeStore:
     evaluations: dict[str, Evaluation] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
     applicants: dict[str, StoredApplicant] = field(default_factory=dict)
+    matters: dict[str, Matter] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     places: dict[tuple[str, str, datetime], int] = field(default_factory=dict)
     hall_seq: dict[str, int] = field(default_factory=dict)
@@ -504,6 +506,36 @@ class FakeApplicantRepository:
         return self._store.applicants.get(key)
 
 
+class FakeMatterRepository:
+    """Matters in memory (written to the store at once: tests read them straight from it)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def open_for(self, hall: str, applicant_key: str, subject: str) -> Matter | None:
+        """The person's open matter about a subject."""
+        return next((replace(m) for m in self._store.matters.values()
+                     if (m.hall, m.applicant_key, m.subject) == (hall, applicant_key, subject)
+                     and m.status is MatterStatus.OPEN), None)
+
+    def get(self, matter_id: str) -> Matter | None:
+        """One matter by id."""
+        m = self._store.matters.get(matter_id)
+        return replace(m) if m else None
+
+    def add(self, matter: Matter) -> None:
+        """Insert a matter."""
+        self._store.matters[matter.id] = replace(matter)
+
+    def update(self, matter: Matter, expected_version: int) -> bool:
+        """Write if the version is still `expected_version`."""
+        current = self._store.matters.get(matter.id)
+        if current is None or current.version != expected_version:
+            return False
+        self._store.matters[matter.id] = replace(matter)
+        return True
+
+
 class FakeAuditRepository:
     """The audit log in memory; entries reach the store only at commit."""
 
@@ -552,6 +584,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.appointments = FakeAppointmentRepository(self._changes)
         self.applicants = FakeApplicantRepository(store)
         self.audit = FakeAuditRepository()
+        self.matters = FakeMatterRepository(store)
         self.committed = False
         self.rolled_back = False
 

@@ -124,6 +124,8 @@ class Ticket:
     appointment: bool = False
     applicant_key: str | None = None
     applicant_masked: str | None = None
+    matter_id: str | None = None
+    trip: int | None = None  # which trip of its matter this visit is (最多跑一次)
     window: int | None = None
     target_window: int | None = None
     called_at: datetime | None = None

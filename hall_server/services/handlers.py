@@ -66,6 +66,7 @@ from hall_server.domain.identity import (
     normalize_resident_id,
     normalize_uscc,
 )
+from hall_server.domain.matters import Matter, matter_subject
 from hall_server.domain.numbering import business_date, day_start, format_number, parse_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.wait import estimate_wait_s, rolling_mean_service_s
@@ -293,6 +294,7 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
             raise TicketLimit(
                 f"每人每天最多取号{limit}次，今天的次数已用完。The daily limit of {limit} tickets is reached."
             )
+    matter = _visit_matter(uow, cfg, applicant, item, category.code, day.isoformat(), now)
     seq = uow.counters.next_seq(cfg.code, category.prefix, day)
     t = Ticket(
         id=str(uuid.uuid4()),
@@ -311,6 +313,8 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
         appointment=appointment,
         applicant_key=applicant[0] if applicant else None,
         applicant_masked=applicant[1] if applicant else None,
+        matter_id=matter.id if matter else None,
+        trip=matter.trips if matter else None,
     )
     uow.tickets.add(t)
     body = resource(uow, ctx, cfg, t, statuses, now)
@@ -354,6 +358,25 @@ def _priority_grant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime) -> tuple
         reason = ("自助机自报 (declared at the kiosk)" if cmd.actor.role is Role.KIOSK
                   else "工作人员核验 (verified by staff)")
     return group, reason, cmd.actor.name
+
+
+def _visit_matter(uow: UnitOfWork, cfg: HallConfig, applicant: tuple[str, str] | None, item: str | None,
+                  category: str, day: str, now: datetime) -> Matter | None:
+    """The person's open matter for this subject with this visit counted (a new one if none)."""
+    if applicant is None:
+        return None
+    subject = matter_subject(item, category)
+    matter = uow.matters.open_for(cfg.code, applicant[0], subject)
+    if matter is None:
+        matter = Matter(id=str(uuid.uuid4()), hall=cfg.code, applicant_key=applicant[0], subject=subject,
+                        opened_at=now, last_visit=day)
+        uow.matters.add(matter)
+        return matter
+    before = matter.version
+    matter.visit(day)
+    if matter.version != before and not uow.matters.update(matter, before):
+        raise ConcurrentUpdate("办件信息刚被他人修改，请重试。The matter changed meanwhile: try again.")
+    return matter
 
 
 def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:
@@ -497,7 +520,16 @@ def finish_service(cmd: c.FinishService, uow: UnitOfWork, ctx: HandlerContext) -
         return {"outcome": outcome.value, "service_s": round(service_s) if service_s is not None else None,
                 "wait_s": round(wait_s) if wait_s is not None else None}
 
-    return _simple_move(cmd, uow, ctx, lambda t, now, cfg: t.finish(outcome, now), ev.TicketFinished, True, extra)
+    def apply(t: Ticket, now: datetime, cfg: HallConfig) -> None:
+        t.finish(outcome, now)
+        matter = uow.matters.get(t.matter_id) if t.matter_id else None
+        if matter is not None:
+            before = matter.version
+            matter.settle(outcome is Outcome.NEEDS_MATERIALS, now)
+            if matter.version != before and not uow.matters.update(matter, before):
+                raise ConcurrentUpdate("办件信息刚被他人修改，请重试。The matter changed meanwhile: try again.")
+
+    return _simple_move(cmd, uow, ctx, apply, ev.TicketFinished, True, extra)
 
 
 def mark_no_show(cmd: c.MarkNoShow, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, Any]:

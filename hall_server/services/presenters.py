@@ -51,6 +51,7 @@ def ticket_public(t: Ticket, tz: ZoneInfo) -> dict[str, Any]:
         "finished_at": rfc3339(t.finished_at, tz),
         "outcome": t.outcome.value if t.outcome else None,
         "recall_count": t.recall_count,
+        "matter": {"id": t.matter_id, "trip": t.trip} if t.matter_id else None,
     }
 
 

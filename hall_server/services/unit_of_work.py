@@ -14,6 +14,7 @@ from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.evaluations import Evaluation
 from hall_server.domain.events import Event
 from hall_server.domain.hall import HallConfig
+from hall_server.domain.matters import Matter
 from hall_server.domain.tickets import Ticket
 from hall_server.domain.windows import Window, WindowStatus
 
@@ -200,6 +201,26 @@ class ApplicantRepository(Protocol):
         ...
 
 
+class MatterRepository(Protocol):
+    """Matters and their trips."""
+
+    def open_for(self, hall: str, applicant_key: str, subject: str) -> Matter | None:
+        """The person's open matter about a subject, if any."""
+        ...
+
+    def get(self, matter_id: str) -> Matter | None:
+        """One matter by id."""
+        ...
+
+    def add(self, matter: Matter) -> None:
+        """Insert a matter."""
+        ...
+
+    def update(self, matter: Matter, expected_version: int) -> bool:
+        """Write if nobody changed it since `expected_version`."""
+        ...
+
+
 class AuditRepository(Protocol):
     """The append-only audit log."""
 
@@ -258,6 +279,7 @@ class UnitOfWork(abc.ABC):
     appointments: AppointmentRepository
     applicants: ApplicantRepository
     audit: AuditRepository
+    matters: MatterRepository
     idempotency: IdempotencyRepository
 
     def __init__(self) -> None:

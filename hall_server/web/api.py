@@ -342,6 +342,20 @@ def close_rectification(evaluation_id: str) -> Response:
     return _json(container().bus.handle(c.CloseRectification(actor, evaluation_id, note)))
 
 
+# ---------------------------------------------------------------- matters (最多跑一次)
+
+
+@api.get("/halls/<hall>/matters")
+def matters(hall: str) -> Response:
+    """Matters with their trips, most trips first; `min_trips=2` lists who had to come back."""
+    require(MANAGERS, hall)
+    status = request.args.get("status")
+    if status not in (None, "open", "closed"):
+        raise invalid("status 应为 open 或 closed。status must be open or closed.", field="status")
+    return _json(container().views.matters(hall, status, query_int("min_trips", 1, 1, 1000),
+                                           query_int("limit", 100, 1, 1000)))
+
+
 # ---------------------------------------------------------------- identity and audit
 
 

@@ -278,6 +278,10 @@ def _ticket_schema() -> Schema:
         "finished_at": nullable(timestamp("Service end (办结时间).")),
         "outcome": nullable(enum(OUTCOMES, "How the service ended (办结结果).")),
         "recall_count": integer("Recalls at the current call (重呼次数).", minimum=0),
+        "matter": nullable(obj({
+            "id": string("The person's matter (办件事项).", format="uuid"),
+            "trip": integer("Which trip of the matter this visit is (跑动次数): 2 = a second visit.", minimum=1),
+        }, description="Only for tickets with an applicant.")),
         "position": nullable(integer("Place in the queue, 1 = next (only while waiting).", minimum=1)),
         "estimated_wait_s": nullable(integer("Estimated wait in seconds (only while waiting).", minimum=0)),
         "status_url": string("The visitor's own status page `/t/{token}` (the QR code on the ticket).",
@@ -741,6 +745,30 @@ def _audit_paths() -> dict[str, Schema]:
     }
 
 
+def _matter_paths() -> dict[str, Schema]:
+    return {
+        f"{API}/halls/{{hall}}/matters": {"get": operation(
+            "listMatters", "matters", "Matters by trips (最多跑一次): who had to come more than once.",
+            roles=MANAGERS,
+            parameters=[param("Hall"),
+                        query("status", enum(("open", "closed")), "Only open or closed matters."),
+                        query("min_trips", integer(minimum=1, maximum=1000), "At least this many trips.",
+                              allow_empty=True),
+                        query("limit", integer(minimum=1, maximum=1000), "At most this many (default 100).",
+                              allow_empty=True)],
+            errors=(404, 422), ok={"200": json_response("Matters, most trips first.", array(obj({
+                "id": string(format="uuid"),
+                "subject": string("`item:CODE` or `category:CODE`."),
+                "applicant": string("The applicant's masked ID number."),
+                "status": enum(("open", "closed")),
+                "trips": integer(minimum=1),
+                "last_visit": string(format="date"),
+                "opened_at": timestamp("First visit."),
+                "closed_at": nullable(timestamp("When it was settled.")),
+            })))})},
+    }
+
+
 def _meta_paths() -> dict[str, Schema]:
     return {
         f"{API}/openapi.json": {"get": operation(
@@ -756,7 +784,7 @@ def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of the hall server's HTTP API."""
     paths: dict[str, Schema] = {}
     for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _appointment_paths, _evaluation_paths,
-                 _audit_paths, _meta_paths):
+                 _audit_paths, _matter_paths, _meta_paths):
         paths.update(part())
     return {
         "openapi": "3.1.0",
@@ -778,6 +806,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "queue", "description": "Queue state and events (排队状态与事件)."},
             {"name": "appointments", "description": "Appointments (预约) and check-in (签到取号)."},
             {"name": "evaluations", "description": "Service evaluations (好差评) and rectification (整改)."},
+            {"name": "matters", "description": "Matters and trips (最多跑一次)."},
             {"name": "audit", "description": "Audited reveals of personal data (审计)."},
             {"name": "meta", "description": "This document and health."},
         ],

@@ -534,3 +534,20 @@ def test_a_manager_reveals_an_id_number_and_the_reveal_is_audited(api: Api, capl
     anonymous = issue(api, category="A")
     problem(api.call("POST", f"/tickets/{anonymous['id']}/applicant/reveal", "manager", json={"reason": "test"}),
             404, "not_found")
+
+
+def test_managers_list_matters_that_needed_more_than_one_trip(api: Api) -> None:
+    a = window_serving(api, "A")
+    open_window(api, a)
+    person = {"id_type": "resident_id", "id_number": id_number()}
+    first = issue(api, category="A", applicant=person)
+    api.call("POST", f"/halls/{HALL}/windows/{a}/call-next", "manager")
+    api.call("POST", f"/tickets/{first['id']}/start", "manager")
+    api.call("POST", f"/tickets/{first['id']}/finish", "manager", json={"outcome": "needs_materials"})
+    assert first["matter"]["trip"] == 1
+    assert api.call("GET", f"/halls/{HALL}/matters?min_trips=2", "manager").get_json() == []
+    listed = api.call("GET", f"/halls/{HALL}/matters?status=open", "manager").get_json()
+    assert [(m["id"], m["trips"], m["subject"]) for m in listed] == [(first["matter"]["id"], 1, "category:A")]
+    assert listed[0]["applicant"] == person["id_number"][:4] + "*" * 10 + person["id_number"][-4:]
+    problem(api.call("GET", f"/halls/{HALL}/matters", "staff1"), 403, "forbidden")
+    problem(api.call("GET", f"/halls/{HALL}/matters?status=x", "manager"), 422, "invalid_request")

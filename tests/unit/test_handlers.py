@@ -1341,3 +1341,36 @@ def test_who_may_grant_each_priority_group_is_the_halls_rule(clock: FakeClock) -
     t = bus.handle(c.IssueTicket(FLOATER, HALL, "counter", category="A", priority_group="disabled",
                                  priority_reason="残疾人证已核验"))
     assert store.tickets[t["id"]].priority_reason == "残疾人证已核验"
+
+
+# ---------------------------------------------------------------- matters and trips (最多跑一次)
+
+
+def test_a_second_visit_for_a_matter_is_its_second_trip_until_it_is_settled(
+    store: FakeStore, clock: FakeClock
+) -> None:
+    bus = make_bus(store, clock)
+    who = c.Applicant("resident_id", id_number())
+
+    def visit(outcome: str) -> dict[str, Any]:
+        bus.handle(c.OpenWindow(ADMIN, HALL, 1))
+        t = bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="A", applicant=who))
+        bus.handle(c.CallNext(ADMIN, HALL, 1))
+        bus.handle(c.StartService(ADMIN, t["id"]))
+        bus.handle(c.FinishService(ADMIN, t["id"], outcome=outcome))
+        return t
+
+    first = visit("needs_materials")  # 补正: come back with the missing papers
+    assert first["matter"]["trip"] == 1
+    same_day = visit("needs_materials")
+    assert same_day["matter"] == first["matter"]  # two tickets in one day are one trip
+    clock.advance(86400)
+    second = visit("accepted")
+    assert second["matter"] == {"id": first["matter"]["id"], "trip": 2}
+    matter = store.matters[first["matter"]["id"]]
+    assert (matter.trips, matter.status.value) == (2, "closed")
+    clock.advance(86400)
+    fresh = visit("completed")
+    assert fresh["matter"]["id"] != first["matter"]["id"] and fresh["matter"]["trip"] == 1
+    anonymous = bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="A"))
+    assert anonymous["matter"] is None

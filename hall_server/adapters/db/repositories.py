@@ -18,6 +18,7 @@ from hall_server.domain.audit import AuditEntry, StoredApplicant
 from hall_server.domain.dispatch import Candidate, QueueCounts
 from hall_server.domain.evaluations import Evaluation, EvaluationChannel, Level, Rectification
 from hall_server.domain.hall import HallConfig
+from hall_server.domain.matters import Matter, MatterStatus
 from hall_server.domain.numbering import parse_number
 from hall_server.domain.tickets import Channel, Outcome, Ticket, TicketStatus
 from hall_server.domain.windows import Window, WindowStatus
@@ -140,6 +141,8 @@ def ticket_from_row(r: Any) -> Ticket:
         appointment=bool(r.appointment),
         applicant_key=r.applicant_key,
         applicant_masked=r.applicant_masked,
+        matter_id=r.matter_id,
+        trip=r.trip,
         window=r.window,
         target_window=r.target_window,
         called_at=r.called_at,
@@ -308,6 +311,8 @@ class SqlTicketRepository:
                 "appointment": t.appointment,
                 "applicant_key": t.applicant_key,
                 "applicant_masked": t.applicant_masked,
+                "matter_id": t.matter_id,
+                "trip": t.trip,
                 "token": t.token,
                 **_ticket_values(t),
             },
@@ -727,6 +732,56 @@ class SqlAuditRepository:
         """Append an entry."""
         self._conn.execute(_INSERT_AUDIT, {"id": e.id, "hall": e.hall, "at": e.at, "actor": e.actor,
                                            "action": e.action, "subject": e.subject, "detail": e.detail})
+
+
+_M = tb.matters.c
+_OPEN_MATTER = select(tb.matters).where(
+    _M.hall == bindparam("b_hall"), _M.applicant_key == bindparam("b_key"), _M.subject == bindparam("b_subject"),
+    _M.status == MatterStatus.OPEN.value).order_by(_M.opened_at.desc()).limit(1)
+_GET_MATTER = select(tb.matters).where(_M.id == bindparam("b_id"))
+_INSERT_MATTER = insert(tb.matters)
+_UPDATE_MATTER = (
+    update(tb.matters)
+    .where(_M.id == bindparam("b_id"), _M.version == bindparam("b_expected"))
+    .values({c: bindparam(f"v_{c}") for c in ("status", "trips", "last_visit", "closed_at", "version")})
+)
+
+
+def matter_from_row(r: Any) -> Matter:
+    """Map a matters row to the domain object."""
+    return Matter(id=r.id, hall=r.hall, applicant_key=r.applicant_key, subject=r.subject, opened_at=r.opened_at,
+                  last_visit=r.last_visit, trips=r.trips, status=MatterStatus(r.status), closed_at=r.closed_at,
+                  version=r.version)
+
+
+class SqlMatterRepository:
+    """Matters and their trips."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def open_for(self, hall: str, applicant_key: str, subject: str) -> Matter | None:
+        """The person's open matter about a subject, if any."""
+        row = self._conn.execute(_OPEN_MATTER, {"b_hall": hall, "b_key": applicant_key, "b_subject": subject}).first()
+        return matter_from_row(row) if row else None
+
+    def get(self, matter_id: str) -> Matter | None:
+        """One matter by id."""
+        row = self._conn.execute(_GET_MATTER, {"b_id": matter_id}).first()
+        return matter_from_row(row) if row else None
+
+    def add(self, m: Matter) -> None:
+        """Insert a matter."""
+        self._conn.execute(_INSERT_MATTER, {
+            "id": m.id, "hall": m.hall, "applicant_key": m.applicant_key, "subject": m.subject,
+            "status": m.status.value, "trips": m.trips, "last_visit": m.last_visit, "opened_at": m.opened_at,
+            "closed_at": m.closed_at, "version": m.version})
+
+    def update(self, m: Matter, expected_version: int) -> bool:
+        """Write if the version is still `expected_version`."""
+        return self._conn.execute(_UPDATE_MATTER, {
+            "b_id": m.id, "b_expected": expected_version, "v_status": m.status.value, "v_trips": m.trips,
+            "v_last_visit": m.last_visit, "v_closed_at": m.closed_at, "v_version": m.version}).rowcount == 1
 
 
 _I = tb.idempotency_keys.c

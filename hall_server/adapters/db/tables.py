@@ -105,6 +105,8 @@ tickets = Table(
     Column("appointment", Boolean, nullable=False, default=False),
     Column("applicant_key", String(64)),
     Column("applicant_masked", String(32)),
+    Column("matter_id", String(36)),  # 0009: the matter and which trip of it this visit is
+    Column("trip", Integer),
     Column("window", Integer),
     Column("target_window", Integer),
     Column("issued_at", UTCDateTime, nullable=False),
@@ -201,6 +203,23 @@ audit_log = Table(
     Column("subject", String(100), nullable=False),
     Column("detail", String(200), nullable=False),
     Index("ix_audit_log_hall_at", "hall", "at"),
+)
+
+matters = Table(
+    "matters",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hall", String(32), nullable=False),
+    Column("applicant_key", String(64), nullable=False),
+    Column("subject", String(80), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trips", Integer, nullable=False),
+    Column("last_visit", String(10), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_matters_person", "hall", "applicant_key", "subject", "status"),
+    Index("ix_matters_trips", "hall", "status", "trips"),
 )
 
 ticket_counters = Table(

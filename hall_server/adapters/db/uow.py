@@ -21,6 +21,7 @@ from hall_server.adapters.db.repositories import (
     SqlEvaluationRepository,
     SqlHallRepository,
     SqlIdempotencyRepository,
+    SqlMatterRepository,
     SqlTicketRepository,
     SqlWindowRepository,
     TtlCache,
@@ -99,6 +100,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.appointments = SqlAppointmentRepository(conn)
         self.applicants = SqlApplicantRepository(conn)
         self.audit = SqlAuditRepository(conn)
+        self.matters = SqlMatterRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self._now)
         return self
 

@@ -197,6 +197,24 @@ class HallViews:
             rows = r.conn.execute(q).all()
         return [evaluation_public(evaluation_from_row(x), cfg.tz) for x in rows]
 
+    # ---------------------------------------------------------------- matters
+
+    def matters(self, hall: str, status: str | None, min_trips: int, limit: int) -> list[dict[str, Any]]:
+        """Matters with at least `min_trips` trips, most trips first, with the applicant masked."""
+        m, a = tb.matters.c, tb.applicants.c
+        q = (select(tb.matters, a.masked)
+             .select_from(tb.matters.outerjoin(tb.applicants, a.key == m.applicant_key))
+             .where(m.hall == hall, m.trips >= min_trips)
+             .order_by(m.trips.desc(), m.opened_at.desc()).limit(limit))
+        if status is not None:
+            q = q.where(m.status == status)
+        with self._read() as r:
+            cfg = self._config(r, hall)
+            rows = r.conn.execute(q).all()
+        return [{"id": x.id, "subject": x.subject, "applicant": x.masked or "", "status": x.status,
+                 "trips": x.trips, "last_visit": x.last_visit, "opened_at": rfc3339(x.opened_at, cfg.tz),
+                 "closed_at": rfc3339(x.closed_at, cfg.tz)} for x in rows]
+
     # ---------------------------------------------------------------- audit
 
     def audit(self, hall: str, limit: int) -> list[dict[str, Any]]:
