@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hall_server.adapters.auth import AuthService, LoginPolicy
+from hall_server.adapters.catalogue import CatalogueService
 from hall_server.adapters.db.engine import Database, open_database
 from hall_server.adapters.db.repositories import ConfigCache, TtlCache
 from hall_server.adapters.db.schema import load_hall, upgrade
@@ -51,6 +52,7 @@ class Container:
     live: ForwardingPublisher
     config_cache: ConfigCache
     read_cache: TtlCache
+    catalogue: CatalogueService
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def init_database(self, config_path: Path | None = None) -> dict[str, Any]:
@@ -130,4 +132,5 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, live: LivePubli
     views = HallViews(db, cache, context, clock.now, reads)
     auth = AuthService(db, clock.now, LoginPolicy(token_ttl_s=settings.token_ttl_s, password_method=settings.password_hash))
     return Container(settings=settings, db=db, clock=clock, bus=bus, views=views, auth=auth, live=forwarding,
-                     config_cache=cache, read_cache=reads)
+                     config_cache=cache, read_cache=reads,
+                     catalogue=CatalogueService(db, cache, clock.now, forwarding))

@@ -91,3 +91,7 @@ class AppointmentCheckedIn(Event):
 
 class AppointmentMissed(Event):
     """The day ended without a check-in (no-show)."""
+
+
+class CatalogueUpdated(Event):
+    """Managers changed the hall's service items (事项目录)."""

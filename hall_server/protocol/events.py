@@ -28,6 +28,7 @@ class EventType(StrEnum):
     APPOINTMENT_MISSED = "appointment.missed"
     EVALUATION_SUBMITTED = "evaluation.submitted"
     RECTIFICATION_CLOSED = "evaluation.rectification_closed"
+    CATALOGUE_UPDATED = "catalogue.updated"
 
 
 # Domain event class name -> wire name. The domain knows nothing of the wire, so the
@@ -52,6 +53,7 @@ EVENT_TYPES: dict[str, EventType] = {
     "AppointmentMissed": EventType.APPOINTMENT_MISSED,
     "EvaluationSubmitted": EventType.EVALUATION_SUBMITTED,
     "RectificationClosed": EventType.RECTIFICATION_CLOSED,
+    "CatalogueUpdated": EventType.CATALOGUE_UPDATED,
 }
 
 ENVELOPE_KEYS = ("id", "seq", "type", "hall", "occurred_at", "data")

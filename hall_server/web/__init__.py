@@ -14,7 +14,7 @@ from hall_server.web.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 2 * 1024 * 1024  # a whole catalogue import fits; other bodies are tiny and field-checked
 
 
 def create_app(settings: Settings | None = None, *, container: Any = None) -> Flask:

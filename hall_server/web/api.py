@@ -342,6 +342,39 @@ def close_rectification(evaluation_id: str) -> Response:
     return _json(container().bus.handle(c.CloseRectification(actor, evaluation_id, note)))
 
 
+# ---------------------------------------------------------------- catalogue (事项目录)
+
+
+@api.get("/halls/<hall>/catalogue")
+def export_catalogue(hall: str) -> Response:
+    """The whole catalogue as JSON, for the platform or another hall (同源)."""
+    require(MANAGERS, hall)
+    return _json(container().catalogue.export(hall))
+
+
+@api.put("/halls/<hall>/catalogue")
+def import_catalogue(hall: str) -> Response:
+    """Replace the whole catalogue: all items valid, or nothing changes."""
+    actor = require(MANAGERS, hall)
+    f = Fields(json_body(allow_empty=False), {"items", "hall", "version"})
+    items = f.array("items", required=True)
+    return _json(container().catalogue.replace_items(hall, items, actor.name))
+
+
+@api.put("/halls/<hall>/items/<code>")
+def put_item(hall: str, code: str) -> Response:
+    """Add or replace one service item (the 12 elements, as in the configuration file)."""
+    actor = require(MANAGERS, hall)
+    return _json(container().catalogue.put_item(hall, code, json_body(allow_empty=False), actor.name))
+
+
+@api.delete("/halls/<hall>/items/<code>")
+def delete_item(hall: str, code: str) -> Response:
+    """Remove one service item."""
+    actor = require(MANAGERS, hall)
+    return _json(container().catalogue.delete_item(hall, code, actor.name))
+
+
 # ---------------------------------------------------------------- matters (最多跑一次)
 
 

@@ -59,7 +59,7 @@ _RESPONSE_NAMES = {
     403: ("Forbidden", "角色或大厅/窗口不符 (the token's role, hall or window does not allow this)."),
     404: ("NotFound", "没有该大厅、窗口、号票或地址 (no such hall, window, ticket or resource)."),
     409: ("Conflict", "大厅当前状态不允许 (the hall's current state forbids it)."),
-    413: ("PayloadTooLarge", "请求内容超过 64 KiB (the body is larger than 64 KiB)."),
+    413: ("PayloadTooLarge", "请求内容超过 2 MiB (the body is larger than 2 MiB)."),
     415: ("UnsupportedMediaType", "请使用 Content-Type: application/json (send JSON)."),
     422: ("InvalidRequest", "请求内容有误，未做任何修改 (a value is wrong; nothing was changed)."),
     429: ("TooManyRequests", "次数超限 (a daily ticket limit or login throttling)."),
@@ -745,6 +745,43 @@ def _audit_paths() -> dict[str, Schema]:
     }
 
 
+def _catalogue_paths() -> dict[str, Schema]:
+    hall = f"{API}/halls/{{hall}}"
+    item_code = {"name": "code", "in": "path", "required": True, "description": "Item code (事项编码).",
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": "^[^/]+$"}}
+    changed = json_response("The catalogue after the change.", obj({
+        "hall": string(), "version": integer("The hall's configuration version.", minimum=1),
+        "items": integer("Items now in the catalogue.", minimum=0)}))
+    item_body = {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "description": "One item as in config/README.md (`items[]`): the 12 elements, type, "
+                                         "category, flags; validated like a configuration file (422)."}}}}
+    return {
+        f"{hall}/catalogue": {
+            "get": operation(
+                "exportCatalogue", "catalogue", "Export the service catalogue (事项目录) as JSON.", roles=MANAGERS,
+                parameters=[param("Hall")], errors=(404,), ok={"200": json_response("The catalogue.", obj({
+                    "hall": string(), "version": integer(minimum=1), "items": array(ref("Item"))}))}),
+            "put": operation(
+                "importCatalogue", "catalogue", "Replace the whole catalogue: every item valid, or nothing "
+                                                "changes (同源 import).", roles=MANAGERS,
+                parameters=[param("Hall")], errors=(404,), ok={"200": changed},
+                body={"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items"],
+                    "properties": {"items": {"type": "array", "maxItems": 5000, "items": {"type": "object"}},
+                                   "hall": {}, "version": {}},
+                    "additionalProperties": False}}}}),
+        },
+        f"{hall}/items/{{code}}": {
+            "put": operation(
+                "putItem", "catalogue", "Add or replace one service item.", roles=MANAGERS,
+                parameters=[param("Hall"), item_code], errors=(404,), ok={"200": changed}, body=item_body),
+            "delete": operation(
+                "deleteItem", "catalogue", "Remove one service item.", roles=MANAGERS,
+                parameters=[param("Hall"), item_code], errors=(404,), ok={"200": changed}),
+        },
+    }
+
+
 def _matter_paths() -> dict[str, Schema]:
     return {
         f"{API}/halls/{{hall}}/matters": {"get": operation(
@@ -784,7 +821,7 @@ def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of the hall server's HTTP API."""
     paths: dict[str, Schema] = {}
     for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _appointment_paths, _evaluation_paths,
-                 _audit_paths, _matter_paths, _meta_paths):
+                 _audit_paths, _matter_paths, _catalogue_paths, _meta_paths):
         paths.update(part())
     return {
         "openapi": "3.1.0",
@@ -806,6 +843,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "queue", "description": "Queue state and events (排队状态与事件)."},
             {"name": "appointments", "description": "Appointments (预约) and check-in (签到取号)."},
             {"name": "evaluations", "description": "Service evaluations (好差评) and rectification (整改)."},
+            {"name": "catalogue", "description": "The service catalogue (事项目录): edit, import, export."},
             {"name": "matters", "description": "Matters and trips (最多跑一次)."},
             {"name": "audit", "description": "Audited reveals of personal data (审计)."},
             {"name": "meta", "description": "This document and health."},

@@ -88,6 +88,18 @@ class Fields:
                           field=name)
         return v
 
+    def array(self, name: str, *, required: bool = False, max_items: int = 5000) -> list[Any]:
+        """A JSON array field."""
+        v = self._body.get(name)
+        if v is None:
+            if required:
+                raise invalid(f"缺少字段 {name}。Field '{name}' is required.", field=name)
+            return []
+        if not isinstance(v, list) or len(v) > max_items:
+            raise invalid(f"字段 {name} 应为不超过{max_items}项的数组。Field '{name}' must be an array of at most "
+                          f"{max_items} entries.", field=name)
+        return v
+
     def obj(self, name: str) -> dict[str, Any] | None:
         """A nested object field."""
         v = self._body.get(name)

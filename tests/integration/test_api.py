@@ -551,3 +551,36 @@ def test_managers_list_matters_that_needed_more_than_one_trip(api: Api) -> None:
     assert listed[0]["applicant"] == person["id_number"][:4] + "*" * 10 + person["id_number"][-4:]
     problem(api.call("GET", f"/halls/{HALL}/matters", "staff1"), 403, "forbidden")
     problem(api.call("GET", f"/halls/{HALL}/matters?status=x", "manager"), 422, "invalid_request")
+
+
+# ---------------------------------------------------------------- catalogue (事项目录)
+
+
+def test_managers_edit_export_and_import_the_catalogue(api: Api) -> None:
+    exported = api.call("GET", f"/halls/{HALL}/catalogue", "manager").get_json()
+    assert exported["hall"] == HALL and len(exported["items"]) >= 40
+    new = {**exported["items"][0], "code": "XK-TEST-0001", "name": "测试事项登记", "pinyin": "csssdj"}
+    problem(api.call("PUT", f"/halls/{HALL}/items/XK-TEST-0001", "staff1", json=new), 403, "forbidden")
+    r = api.call("PUT", f"/halls/{HALL}/items/XK-TEST-0001", "manager", json=new)
+    assert r.status_code == 200 and r.get_json()["items"] == len(exported["items"]) + 1
+    hits = api.client.get(f"/api/v1/halls/{HALL}/items", query_string={"q": "csssdj"}).get_json()
+    assert [i["code"] for i in hits] == ["XK-TEST-0001"]
+    open_window(api, window_serving(api, new["category"]))
+    assert issue(api, item="XK-TEST-0001")["item"] == "XK-TEST-0001"
+    # a bad item is refused with the key that is wrong, and changes nothing
+    before = api.call("GET", f"/halls/{HALL}/catalogue", "manager").get_json()
+    body = problem(api.call("PUT", f"/halls/{HALL}/items/XK-TEST-0002", "manager",
+                            json={**new, "code": "XK-TEST-0002", "category": "Z"}), 422, "invalid_request")
+    assert "category" in body["key"]
+    assert api.call("GET", f"/halls/{HALL}/catalogue", "manager").get_json() == before
+    assert api.call("DELETE", f"/halls/{HALL}/items/XK-TEST-0001", "manager").status_code == 200
+    problem(api.call("DELETE", f"/halls/{HALL}/items/XK-TEST-0001", "manager"), 404, "not_found")
+    # import the original export back: the catalogue is as it was, at a newer version
+    r = api.call("PUT", f"/halls/{HALL}/catalogue", "manager", json=exported)
+    assert r.status_code == 200
+    after = api.call("GET", f"/halls/{HALL}/catalogue", "manager").get_json()
+    assert after["items"] == exported["items"] and after["version"] > exported["version"]
+    problem(api.call("PUT", f"/halls/{HALL}/catalogue", "manager", json={"items": []}), 422, "invalid_request")
+    events = [e for e in api.call("GET", f"/halls/{HALL}/events?limit=1000", "board").get_json()
+              if e["type"] == "catalogue.updated"]
+    assert [e["data"]["change"] for e in events] == ["put XK-TEST-0001", "delete XK-TEST-0001", "import"]
