@@ -15,6 +15,9 @@ class Applicant:
     id_type: str
     id_number: str
     name: str | None = None
+    # Staff who checked the business licence accept a lawful pre-2015 credit code whose
+    # check character fails (GB 32100 pilots); the override is audited.
+    override_check: bool = False
 
     def __repr__(self) -> str:  # never let a full number reach a log through repr()
         return f"Applicant(id_type={self.id_type!r}, id_number=<hidden>)"

@@ -229,7 +229,8 @@ def _remember(uow: UnitOfWork, ctx: HandlerContext, a: c.Applicant | None, perso
     uow.applicants.remember(person[0], a.id_type, ctx.vault.seal(value, person[0]), person[1], now)
 
 
-def _applicant(a: c.Applicant | None, cfg: HallConfig, now: datetime, secret: bytes) -> tuple[str, str] | None:
+def _applicant(a: c.Applicant | None, cfg: HallConfig, now: datetime, ctx: HandlerContext,
+               actor: Actor, uow: UnitOfWork) -> tuple[str, str] | None:
     """(keyed hash, masked form) of the applicant, after checking the number."""
     if a is None:
         return None
@@ -237,16 +238,21 @@ def _applicant(a: c.Applicant | None, cfg: HallConfig, now: datetime, secret: by
         value = normalize_resident_id(a.id_number, today=cfg.local(now).date())
     elif a.id_type == IdType.USCC:
         checked = normalize_uscc(a.id_number)
-        if not checked.check_ok:
-            # Some lawful pre-2015 codes fail this check; a staff override for them is a
-            # separate, audited action. Without it the code is refused, as API.md says.
-            raise InvalidIdNumber(
-                "统一社会信用代码校验位错误，请核对营业执照。The check character of the credit code is wrong."
-            )
         value = checked.value
+        if not checked.check_ok:
+            # Some lawful pre-2015 pilot codes fail the check (gov-standards.md 4.2): staff who
+            # saw the licence may accept one, and that acceptance is audited; nobody else may.
+            if not (a.override_check and actor.role in (Role.STAFF, Role.MANAGER, Role.ADMIN)):
+                raise InvalidIdNumber(
+                    "统一社会信用代码校验位错误，请核对营业执照；工作人员核验后可确认受理。"
+                    "The check character of the credit code is wrong; staff may accept it after checking "
+                    "the business licence.", extra={"overridable": True})
+            uow.audit.add(AuditEntry(id=str(uuid.uuid4()), hall=cfg.code, at=now, actor=actor.name,
+                                     action="accept_credit_code", subject=mask_id_number(value),
+                                     detail="check character failed; licence verified by staff"))
     else:
         raise InvalidInput(f"不支持的证件类型 {a.id_type!r}。Unsupported id_type.")
-    return applicant_key(secret, a.id_type, value), mask_id_number(value)
+    return applicant_key(ctx.applicant_secret, a.id_type, value), mask_id_number(value)
 
 
 def _category_and_item(cfg: HallConfig, category_code: str | None, item_code: str | None) -> tuple[Category, str | None]:
@@ -399,7 +405,7 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
         channel = Channel(cmd.channel)
     except ValueError:
         raise InvalidInput(f"未知的取号渠道 {cmd.channel!r}。Unknown channel.")
-    applicant = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    applicant = _applicant(cmd.applicant, cfg, now, ctx, cmd.actor, uow)
     priority = _priority_grant(cmd, cfg, now)
     body = _new_ticket(uow, ctx, cfg, now, category=category, item=item, channel=channel, applicant=applicant,
                        priority=priority)
@@ -750,7 +756,7 @@ def book_appointment(cmd: c.BookAppointment, uow: UnitOfWork, ctx: HandlerContex
     now = ctx.now()
     category, item = _category_and_item(cfg, cmd.category, cmd.item)
     channel = _booking_channel(cmd.channel)
-    person = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    person = _applicant(cmd.applicant, cfg, now, ctx, cmd.actor, uow)
     assert person is not None  # the command always carries an applicant
     if cmd.slot_start.tzinfo is None:
         raise InvalidInput("slot_start 需要带时区。slot_start needs a UTC offset.")
@@ -822,7 +828,7 @@ def check_in(cmd: c.CheckIn, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, 
         raise Forbidden("无权在该大厅签到。You may not check in appointments in this hall.")
     cfg = _hall(uow, cmd.hall)
     now = ctx.now()
-    person = _applicant(cmd.applicant, cfg, now, ctx.applicant_secret)
+    person = _applicant(cmd.applicant, cfg, now, ctx, cmd.actor, uow)
     if cmd.code is not None:
         found = uow.appointments.by_code(cmd.code.strip().upper()) if code_is_authentic(
             ctx.applicant_secret, cmd.code) else None

@@ -225,11 +225,15 @@ def _applicant_of(f: Fields, *, required: bool) -> c.Applicant | None:
         if required:
             raise invalid("预约需要申请人证件。applicant is required.", field="applicant")
         return None
-    a = Fields(raw, {"id_type", "id_number", "name"}, "applicant")
+    a = Fields(raw, {"id_type", "id_number", "name", "override_check"}, "applicant")
+    override = raw.get("override_check", False)
+    if not isinstance(override, bool):
+        raise invalid("override_check 应为 true 或 false。override_check must be a boolean.", field="override_check")
     return c.Applicant(
         id_type=a.string("id_type", required=True, choices=ID_TYPES) or "",
         id_number=a.string("id_number", required=True, max_len=32) or "",
         name=a.string("name", max_len=50),
+        override_check=override,
     )
 
 

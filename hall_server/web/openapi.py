@@ -404,6 +404,8 @@ def components() -> Schema:
             "id_type": enum(ID_TYPES, "`resident_id` 居民身份证 or `uscc` 统一社会信用代码."),
             "id_number": text_field(32, "The number; its check digit is verified (422 invalid_id_number)."),
             "name": nullable(text_field(50, "Name (optional).")),
+            "override_check": nullable({"type": "boolean", "description": "Staff accept a pre-2015 credit code "
+                                        "whose check character fails, after seeing the licence (audited)."}),
         }, required=("id_type", "id_number"), description="The applicant (申请人)."),
     }
     path_string = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}

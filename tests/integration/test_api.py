@@ -584,3 +584,20 @@ def test_managers_edit_export_and_import_the_catalogue(api: Api) -> None:
     events = [e for e in api.call("GET", f"/halls/{HALL}/events?limit=1000", "board").get_json()
               if e["type"] == "catalogue.updated"]
     assert [e["data"]["change"] for e in events] == ["put XK-TEST-0001", "delete XK-TEST-0001", "import"]
+
+
+def test_staff_may_accept_a_legacy_credit_code_after_checking_the_licence(api: Api) -> None:
+    open_window(api, window_serving(api, "A"))
+    legacy = {"id_type": "uscc", "id_number": "91350100M0001TGQXM"}  # a lawful pre-2015 pilot code
+    body = problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk",
+                            json={"category": "A", "channel": "kiosk", "applicant": legacy}), 422, "invalid_id_number")
+    assert body["overridable"] is True
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json={
+        "category": "A", "channel": "kiosk", "applicant": {**legacy, "override_check": True}}),
+        422, "invalid_id_number")  # a kiosk cannot look at a licence
+    t = api.call("POST", f"/halls/{HALL}/tickets", "staff1", json={
+        "category": "A", "channel": "counter", "applicant": {**legacy, "override_check": True}})
+    assert t.status_code == 201
+    audit = api.call("GET", f"/halls/{HALL}/audit", "manager").get_json()
+    assert [(e["actor"], e["action"], e["subject"]) for e in audit] == [
+        ("staff1", "accept_credit_code", "9135**********GQXM")]
