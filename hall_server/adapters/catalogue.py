@@ -42,11 +42,19 @@ class CatalogueService:
                                .where(tb.halls.c.code == hall)).first()
         if row is None:
             raise NotFound(f"没有编号为 {hall} 的大厅。No hall with code '{hall}'.")
-        return {"hall": hall, "version": row.config_version, "items": row.config["items"]}
+        return {"hall": hall, "version": row.config_version, "items": row.config["items"],
+                "bundles": row.config.get("bundles", [])}
 
-    def replace_items(self, hall: str, items: list[Any], by: str) -> dict[str, Any]:
-        """Replace the whole catalogue (an import): all or nothing."""
-        return self._change(hall, by, "import", lambda doc: items)
+    def replace_items(self, hall: str, items: list[Any], by: str,
+                      bundles: list[Any] | None = None) -> dict[str, Any]:
+        """Replace the whole catalogue (an import, bundles too when given): all or nothing."""
+
+        def change(doc: dict[str, Any]) -> list[Any]:
+            if bundles is not None:
+                doc["bundles"] = bundles
+            return items
+
+        return self._change(hall, by, "import", change)
 
     def put_item(self, hall: str, code: str, item: dict[str, Any], by: str) -> dict[str, Any]:
         """Add or replace one item."""

@@ -26,6 +26,7 @@ import yaml
 from hall_server.domain.hall import (
     GRANTING_ROLES,
     PRIORITY_GROUPS,
+    Bundle,
     Category,
     DayHours,
     HallConfig,
@@ -500,7 +501,7 @@ class _Parser:
             (),
             "the hall configuration",
             required=("version", "hall", "categories", "windows", "hours", "items"),
-            optional=("rules",),
+            optional=("rules", "bundles"),
         )
         hall = self.hall(doc["hall"], ("hall",))
         categories = self.categories(doc["categories"], ("categories",))
@@ -516,11 +517,13 @@ class _Parser:
         hours = self.hours(doc["hours"], ("hours",))
         rules = self.rules(doc.get("rules"), ("rules",))
         items = self.items(doc["items"], ("items",), known)
+        bundles = self.bundles(doc.get("bundles") or [], ("bundles",), known, {i.code for i in items})
         return HallConfig(
             version=doc["version"],
             categories=categories,
             windows=windows,
             items=items,
+            bundles=bundles,
             hours=hours,
             rules=rules,
             **hall,
@@ -825,6 +828,35 @@ class _Parser:
             **flags,
         )
 
+    def bundles(self, value: object, path: KeyPath, known: Mapping[str, Category],
+                item_codes: set[str]) -> tuple[Bundle, ...]:
+        """一件事 bundles: code, name, category and at least two distinct known items."""
+        codes: dict[Any, KeyPath] = {}
+        out: list[Bundle] = []
+        for i, raw in enumerate(self.sequence(value, path, "bundle", allow_empty=True)):
+            at = (*path, i)
+            data = self.mapping(raw, at, "a bundle", required=("code", "name", "category", "items"),
+                                optional=("pinyin",))
+            code = self.item_code(data["code"], (*at, "code"))
+            self.unique(codes, code, (*at, "code"), "bundle code")
+            if code in item_codes:
+                self.fail((*at, "code"), f"bundle code {code!r} is also an item code")
+            category = self.text(data["category"], (*at, "category"))
+            if category not in known:
+                self.fail((*at, "category"), f"unknown category {category!r} (known: {', '.join(known)})")
+            members = self.texts(data["items"], (*at, "items"), "item code")
+            if len(members) < 2:
+                self.fail((*at, "items"), "a bundle (一件事) joins at least two items")
+            for j, member in enumerate(members):
+                if member not in item_codes:
+                    self.fail((*at, "items", j), f"unknown item {member!r}")
+                if members.index(member) != j:
+                    self.fail((*at, "items", j), f"item {member!r} is listed twice")
+            pinyin = self.optional_text(data, "pinyin", at)
+            out.append(Bundle(code=code, name=self.text(data["name"], (*at, "name")), category=category,
+                              items=members, pinyin=pinyin))
+        return tuple(out)
+
     def item_code(self, value: object, path: KeyPath) -> str:
         """An opaque item code: A-Z, 0-9 and '-', at most 50 characters."""
         code = self.text(value, path)
@@ -938,6 +970,8 @@ def dump_hall_config(cfg: HallConfig) -> dict[str, Any]:
             "priority_grants": {group: list(roles) for group, roles in rules.priority_grants.items()},
         },
         "items": [_dump_item(item) for item in cfg.items],
+        "bundles": [{"code": b.code, "name": b.name, "category": b.category, "items": list(b.items),
+                     "pinyin": b.pinyin} for b in cfg.bundles],
     }
 
 

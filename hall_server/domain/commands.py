@@ -41,6 +41,7 @@ class IssueTicket(Command):
     applicant: Applicant | None = None
     priority_group: str | None = None
     priority_reason: str | None = None
+    bundle: str | None = None
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
 

@@ -123,6 +123,17 @@ class ServiceItem:
 
 
 @dataclass(frozen=True)
+class Bundle:
+    """一件事: one matter made of several items across departments, one ticket, one window."""
+
+    code: str
+    name: str
+    category: str
+    items: tuple[str, ...]
+    pinyin: str = ""
+
+
+@dataclass(frozen=True)
 class DayHours:
     """Opening periods of one day, e.g. 09:00-12:00 and 13:30-17:30."""
 
@@ -200,6 +211,7 @@ class HallConfig:
     rules: Rules
     name_en: str = ""
     notice: str = ""
+    bundles: tuple[Bundle, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -213,6 +225,10 @@ class HallConfig:
     def item(self, code: str) -> ServiceItem | None:
         """The service item with this code, if any."""
         return next((i for i in self.items if i.code == code), None)
+
+    def bundle(self, code: str) -> Bundle | None:
+        """The 一件事 bundle with this code, if any."""
+        return next((b for b in self.bundles if b.code == code), None)
 
     def window(self, number: int) -> WindowConfig | None:
         """The configured window with this number, if any."""

@@ -21,8 +21,10 @@ class MatterStatus(StrEnum):
     CLOSED = "closed"
 
 
-def matter_subject(item: str | None, category: str) -> str:
-    """What a matter is about: the service item, or the category when no item was named."""
+def matter_subject(item: str | None, category: str, bundle: str | None = None) -> str:
+    """What a matter is about: the 一件事 bundle, the service item, or else the category."""
+    if bundle:
+        return f"bundle:{bundle}"
     return f"item:{item}" if item else f"category:{category}"
 
 

@@ -117,6 +117,7 @@ class Ticket:
     order_at: datetime
     token: str
     item: str | None = None
+    bundle: str | None = None  # 一件事: the bundle this ticket serves, instead of one item
     status: TicketStatus = TicketStatus.WAITING
     priority_group: str | None = None
     priority_reason: str | None = None  # why the group was granted (audit only: may be sensitive)

@@ -277,7 +277,7 @@ def _category_and_item(cfg: HallConfig, category_code: str | None, item_code: st
 
 
 def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: datetime, *, category: Category,
-                item: str | None, channel: Channel, applicant: tuple[str, str] | None,
+                item: str | None, channel: Channel, applicant: tuple[str, str] | None, bundle: str | None = None,
                 priority: tuple[str, str, str] | None = None, appointment: bool = False) -> dict[str, Any]:
     """Check the hall is open for the category, number a ticket, store it with its event; its body."""
     if not cfg.is_open(now, always_open=ctx.always_open):
@@ -300,7 +300,7 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
             raise TicketLimit(
                 f"每人每天最多取号{limit}次，今天的次数已用完。The daily limit of {limit} tickets is reached."
             )
-    matter = _visit_matter(uow, cfg, applicant, item, category.code, day.isoformat(), now)
+    matter = _visit_matter(uow, cfg, applicant, matter_subject(item, category.code, bundle), day.isoformat(), now)
     seq = uow.counters.next_seq(cfg.code, category.prefix, day)
     t = Ticket(
         id=str(uuid.uuid4()),
@@ -309,6 +309,7 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
         business_date=day.isoformat(),
         category=category.code,
         item=item,
+        bundle=bundle,
         channel=channel,
         issued_at=now,
         order_at=now,
@@ -366,12 +367,11 @@ def _priority_grant(cmd: c.IssueTicket, cfg: HallConfig, now: datetime) -> tuple
     return group, reason, cmd.actor.name
 
 
-def _visit_matter(uow: UnitOfWork, cfg: HallConfig, applicant: tuple[str, str] | None, item: str | None,
-                  category: str, day: str, now: datetime) -> Matter | None:
+def _visit_matter(uow: UnitOfWork, cfg: HallConfig, applicant: tuple[str, str] | None, subject: str, day: str,
+                  now: datetime) -> Matter | None:
     """The person's open matter for this subject with this visit counted (a new one if none)."""
     if applicant is None:
         return None
-    subject = matter_subject(item, category)
     matter = uow.matters.open_for(cfg.code, applicant[0], subject)
     if matter is None:
         matter = Matter(id=str(uuid.uuid4()), hall=cfg.code, applicant_key=applicant[0], subject=subject,
@@ -400,7 +400,17 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
             return stored.body
     cfg = _hall(uow, cmd.hall)
     now = ctx.now()
-    category, item = _category_and_item(cfg, cmd.category, cmd.item)
+    bundle = None
+    if cmd.bundle is not None:
+        found = cfg.bundle(cmd.bundle)
+        if found is None:
+            raise UnknownItem(f"没有编码为 {cmd.bundle} 的一件事。No bundle '{cmd.bundle}'.")
+        if cmd.item is not None or (cmd.category is not None and cmd.category != found.category):
+            raise InvalidInput("一件事不能与其他事项或类别同时提交。Give a bundle alone (or with its own category).")
+        bundle = found.code
+        category, item = _category_and_item(cfg, found.category, None)
+    else:
+        category, item = _category_and_item(cfg, cmd.category, cmd.item)
     try:
         channel = Channel(cmd.channel)
     except ValueError:
@@ -408,7 +418,7 @@ def issue_ticket(cmd: c.IssueTicket, uow: UnitOfWork, ctx: HandlerContext) -> di
     applicant = _applicant(cmd.applicant, cfg, now, ctx, cmd.actor, uow)
     priority = _priority_grant(cmd, cfg, now)
     body = _new_ticket(uow, ctx, cfg, now, category=category, item=item, channel=channel, applicant=applicant,
-                       priority=priority)
+                       priority=priority, bundle=bundle)
     _remember(uow, ctx, cmd.applicant, applicant, now)
     if cmd.idempotency_key:
         uow.idempotency.put(scope, cmd.idempotency_key, StoredResponse(cmd.request_fingerprint or "", 201, body))

@@ -38,6 +38,7 @@ def ticket_public(t: Ticket, tz: ZoneInfo) -> dict[str, Any]:
         "hall": t.hall,
         "category": t.category,
         "item": t.item,
+        "bundle": t.bundle,
         "channel": t.channel.value,
         "status": t.status.value,
         "priority_group": t.priority_group,

@@ -90,6 +90,15 @@ def items(hall: str) -> Response:
     return _json(container().views.items(hall, q))
 
 
+@api.get("/halls/<hall>/bundles")
+def bundles(hall: str) -> Response:
+    """一件事 bundles: several items as one matter, one ticket, one window; `q` filters."""
+    q = request.args.get("q")
+    if q is not None and len(q) > 100:
+        raise invalid("查询词过长。The query is too long.")
+    return _json(container().views.bundles(hall, q))
+
+
 @api.get("/halls/<hall>/windows")
 def windows(hall: str) -> Response:
     """Windows with status, staff and current ticket."""
@@ -140,11 +149,12 @@ def issue_ticket(hall: str) -> Response:
     """Issue a ticket; an Idempotency-Key makes retries safe."""
     actor = require(ISSUERS, hall)
     body = json_body(allow_empty=False)
-    f = Fields(body, {"category", "item", "channel", "applicant", "priority_group", "priority_reason"})
+    f = Fields(body, {"category", "item", "bundle", "channel", "applicant", "priority_group", "priority_reason"})
     category = f.string("category", max_len=8)
     item = f.string("item", max_len=64)
-    if category is None and item is None:
-        raise invalid("请提供 category 或 item。Give a category or an item.")
+    bundle = f.string("bundle", max_len=64)
+    if category is None and item is None and bundle is None:
+        raise invalid("请提供 category、item 或 bundle。Give a category, an item or a bundle.")
     channel = f.string("channel", required=True, choices=CHANNELS)
     priority = f.string("priority_group", choices=PRIORITY_GROUPS)
     priority_reason = f.string("priority_reason", max_len=200)
@@ -153,7 +163,7 @@ def issue_ticket(hall: str) -> Response:
     if key is not None and not 1 <= len(key) <= 200:
         raise invalid("Idempotency-Key 长度应为1到200个字符。Idempotency-Key must have 1-200 characters.")
     cmd = c.IssueTicket(actor, hall, channel or "", category=category, item=item, applicant=applicant,
-                        priority_group=priority, priority_reason=priority_reason, idempotency_key=key,
+                        priority_group=priority, priority_reason=priority_reason, bundle=bundle, idempotency_key=key,
                         request_fingerprint=fingerprint())
     return _json(container().bus.handle(cmd), 201)
 
@@ -360,9 +370,11 @@ def export_catalogue(hall: str) -> Response:
 def import_catalogue(hall: str) -> Response:
     """Replace the whole catalogue: all items valid, or nothing changes."""
     actor = require(MANAGERS, hall)
-    f = Fields(json_body(allow_empty=False), {"items", "hall", "version"})
+    body = json_body(allow_empty=False)
+    f = Fields(body, {"items", "bundles", "hall", "version"})
     items = f.array("items", required=True)
-    return _json(container().catalogue.replace_items(hall, items, actor.name))
+    bundles = f.array("bundles") if "bundles" in body else None
+    return _json(container().catalogue.replace_items(hall, items, actor.name, bundles))
 
 
 @api.put("/halls/<hall>/items/<code>")

@@ -264,6 +264,7 @@ def _ticket_schema() -> Schema:
         "hall": string("Hall code."),
         "category": string("Category code (业务类别), e.g. `A`."),
         "item": nullable(string("Service item code (事项编码).")),
+        "bundle": nullable(string("一件事 bundle code, for a ticket that serves a bundle of items.")),
         "channel": enum(CHANNELS, "Where the ticket was issued (取号渠道)."),
         "status": enum(TICKET_STATUSES, "Ticket state: waiting -> called -> serving -> done; "
                                         "called -> missed -> waiting; waiting -> cancelled."),
@@ -534,6 +535,7 @@ def _ticket_paths() -> dict[str, Schema]:
     issue_body = request_body({
         "category": nullable(text_field(8, "Category code (业务类别), e.g. `A`.")),
         "item": nullable(text_field(64, "Service item code (事项编码); its category is used.")),
+        "bundle": nullable(text_field(64, "一件事 bundle code: several items, one ticket, one window.")),
         "channel": enum(CHANNELS, "Where the ticket is issued (取号渠道)."),
         "applicant": nullable(ref("Applicant")),
         "priority_group": nullable(enum(PRIORITY_GROUPS, "Priority group (优先群体): served ahead by ratio; "
@@ -543,7 +545,8 @@ def _ticket_paths() -> dict[str, Schema]:
     }, ("channel",), anyOf=[
         {"required": ["category"], "properties": {"category": {"type": "string"}}},
         {"required": ["item"], "properties": {"item": {"type": "string"}}},
-    ], description="One of `category` and `item` is required.")
+        {"required": ["bundle"], "properties": {"bundle": {"type": "string"}}},
+    ], description="One of `category`, `item` and `bundle` is required.")
     moves = {
         "recall": ("recallTicket", "Call a called ticket again (重呼); 409 recall_limit past the hall's limit."),
         "start": ("startService", "The visitor arrived: start serving (开始办理)."),
@@ -747,6 +750,19 @@ def _audit_paths() -> dict[str, Schema]:
     }
 
 
+def _bundle_paths() -> dict[str, Schema]:
+    return {
+        f"{API}/halls/{{hall}}/bundles": {"get": operation(
+            "listBundles", "halls", "一件事 bundles: several items as one matter, one ticket, one window.",
+            roles=None, parameters=[param("Hall"), query("q", string(maxLength=100), "Name, code or pinyin "
+                                                                                      "initials.")],
+            errors=(404, 422), ok={"200": json_response("The bundles.", array(obj({
+                "code": string(), "name": string(), "category": string(), "pinyin": string(),
+                "items": array(obj({"code": string(), "name": string()})),
+            })))})},
+    }
+
+
 def _catalogue_paths() -> dict[str, Schema]:
     hall = f"{API}/halls/{{hall}}"
     item_code = {"name": "code", "in": "path", "required": True, "description": "Item code (事项编码).",
@@ -762,7 +778,9 @@ def _catalogue_paths() -> dict[str, Schema]:
             "get": operation(
                 "exportCatalogue", "catalogue", "Export the service catalogue (事项目录) as JSON.", roles=MANAGERS,
                 parameters=[param("Hall")], errors=(404,), ok={"200": json_response("The catalogue.", obj({
-                    "hall": string(), "version": integer(minimum=1), "items": array(ref("Item"))}))}),
+                    "hall": string(), "version": integer(minimum=1), "items": array(ref("Item")),
+                    "bundles": array(obj({"code": string(), "name": string(), "category": string(),
+                                          "items": array(string()), "pinyin": string()}))}))}),
             "put": operation(
                 "importCatalogue", "catalogue", "Replace the whole catalogue: every item valid, or nothing "
                                                 "changes (同源 import).", roles=MANAGERS,
@@ -770,6 +788,8 @@ def _catalogue_paths() -> dict[str, Schema]:
                 body={"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["items"],
                     "properties": {"items": {"type": "array", "maxItems": 5000, "items": {"type": "object"}},
+                                   "bundles": {"type": ["array", "null"], "maxItems": 5000,
+                                               "items": {"type": "object"}},
                                    "hall": {}, "version": {}},
                     "additionalProperties": False}}}}),
         },
@@ -823,7 +843,7 @@ def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of the hall server's HTTP API."""
     paths: dict[str, Schema] = {}
     for part in (_auth_paths, _hall_paths, _window_paths, _ticket_paths, _appointment_paths, _evaluation_paths,
-                 _audit_paths, _matter_paths, _catalogue_paths, _meta_paths):
+                 _audit_paths, _matter_paths, _catalogue_paths, _bundle_paths, _meta_paths):
         paths.update(part())
     return {
         "openapi": "3.1.0",

@@ -601,3 +601,21 @@ def test_staff_may_accept_a_legacy_credit_code_after_checking_the_licence(api: A
     audit = api.call("GET", f"/halls/{HALL}/audit", "manager").get_json()
     assert [(e["actor"], e["action"], e["subject"]) for e in audit] == [
         ("staff1", "accept_credit_code", "9135**********GQXM")]
+
+
+def test_a_bundle_is_one_ticket_and_one_matter_for_several_items(api: Api) -> None:
+    bundles = api.client.get(f"/api/v1/halls/{HALL}/bundles", query_string={"q": "kbcy"}).get_json()
+    assert [b["code"] for b in bundles] == ["YJS53012400001"]
+    bundle = bundles[0]
+    assert len(bundle["items"]) == 3 and bundle["items"][0]["name"] == "企业设立登记"
+    open_window(api, window_serving(api, bundle["category"]))
+    person = {"id_type": "resident_id", "id_number": id_number()}
+    t = issue(api, bundle=bundle["code"], applicant=person)
+    assert (t["bundle"], t["item"], t["category"]) == (bundle["code"], None, bundle["category"])
+    matters = api.call("GET", f"/halls/{HALL}/matters", "manager").get_json()
+    assert [m["subject"] for m in matters] == [f"bundle:{bundle['code']}"]
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk", json={"bundle": "NOPE", "channel": "kiosk"}),
+            422, "unknown_item")
+    problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk",
+                     json={"bundle": bundle["code"], "item": bundle["items"][0]["code"], "channel": "kiosk"}),
+            422, "invalid_request")

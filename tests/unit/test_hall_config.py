@@ -976,3 +976,39 @@ def test_random_mutations_either_parse_or_raise_hall_config_error(doc: object) -
         assert err.problem
     else:
         assert parse_hall_config(dump_hall_config(cfg)) == cfg
+
+
+# ---------------------------------------------------------------- 一件事 bundles
+
+
+def _example_doc() -> dict:
+    from hall_server.adapters.hall_config import default_config_path, dump_hall_config, load_hall_config
+
+    return dump_hall_config(load_hall_config(default_config_path()))
+
+
+@pytest.mark.parametrize(("change", "key", "problem"), [
+    (lambda b, items: b.update(items=[items[0]]), "bundles[0].items", "at least two"),
+    (lambda b, items: b.update(items=[items[0], "NOPE-1"]), "bundles[0].items[1]", "unknown item 'NOPE-1'"),
+    (lambda b, items: b.update(items=[items[0], items[0]]), "bundles[0].items[1]", "listed twice"),
+    (lambda b, items: b.update(code=items[0]), "bundles[0].code", "also an item code"),
+    (lambda b, items: b.update(category="Z"), "bundles[0].category", "unknown category 'Z'"),
+])
+def test_a_bad_bundle_is_refused_with_its_key_path(change, key: str, problem: str) -> None:  # type: ignore[no-untyped-def]
+    from hall_server.adapters.hall_config import HallConfigError, parse_hall_config
+
+    doc = _example_doc()
+    items = [i["code"] for i in doc["items"]]
+    change(doc["bundles"][0], items)
+    with pytest.raises(HallConfigError) as e:
+        parse_hall_config(doc, source="test.yaml")
+    assert e.value.key == key and problem in str(e.value)
+
+
+def test_the_example_hall_has_bundles_of_known_items() -> None:
+    from hall_server.adapters.hall_config import default_config_path, load_hall_config
+
+    cfg = load_hall_config(default_config_path())
+    assert len(cfg.bundles) >= 3
+    codes = {i.code for i in cfg.items}
+    assert all(len(b.items) >= 2 and set(b.items) <= codes for b in cfg.bundles)

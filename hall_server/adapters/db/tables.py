@@ -97,6 +97,7 @@ tickets = Table(
     # 0 checked-in appointment, 1 priority group, 2 normal: dispatch's lanes (0003)
     Column("lane", Integer, nullable=False, server_default="2"),
     Column("item", String(64)),
+    Column("bundle", String(64)),  # 0010: a 一件事 bundle instead of one item
     Column("channel", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("priority_group", String(16)),

@@ -100,6 +100,19 @@ class HallViews:
             ]
         return items
 
+    def bundles(self, hall: str, q: str | None = None) -> list[dict[str, Any]]:
+        """一件事 bundles with the names of their items, optionally filtered by `q`."""
+        cfg = self.hall_config(hall)
+        needle = (q or "").strip().lower()
+        out: list[dict[str, Any]] = []
+        for b in cfg.bundles:
+            if needle and not (needle in b.name.lower() or needle in b.code.lower() or needle in b.pinyin):
+                continue
+            members = [{"code": code, "name": item.name if (item := cfg.item(code)) else code} for code in b.items]
+            out.append({"code": b.code, "name": b.name, "category": b.category, "pinyin": b.pinyin,
+                        "items": members})
+        return out
+
     # ---------------------------------------------------------------- windows and queue
 
     def windows(self, hall: str) -> list[dict[str, Any]]:
