@@ -497,9 +497,13 @@ class FakeApplicantRepository:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
-    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime) -> None:
-        """Store a person the first time they are seen."""
-        self._store.applicants.setdefault(key, StoredApplicant(key, id_type, sealed, masked))
+    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime,
+                 name_sealed: str | None = None, name_masked: str | None = None) -> None:
+        """Store a person the first time they are seen (a newly read name replaces the old)."""
+        old = self._store.applicants.get(key)
+        if old is None or name_sealed is not None:
+            self._store.applicants[key] = StoredApplicant(key, id_type, old.sealed if old else sealed,
+                                                          old.masked if old else masked, name_sealed, name_masked)
 
     def get(self, key: str) -> StoredApplicant | None:
         """A stored person by keyed hash."""

@@ -27,3 +27,5 @@ class StoredApplicant:
     id_type: str
     sealed: str
     masked: str
+    name_sealed: str | None = None
+    name_masked: str | None = None

@@ -63,6 +63,7 @@ from hall_server.domain.identity import (
     applicant_key,
     birth_date_of,
     mask_id_number,
+    mask_name,
     normalize_resident_id,
     normalize_uscc,
 )
@@ -226,7 +227,10 @@ def _remember(uow: UnitOfWork, ctx: HandlerContext, a: c.Applicant | None, perso
     if a is None or person is None:
         return
     value = a.id_number.strip().upper()
-    uow.applicants.remember(person[0], a.id_type, ctx.vault.seal(value, person[0]), person[1], now)
+    name = (a.name or "").strip()
+    uow.applicants.remember(person[0], a.id_type, ctx.vault.seal(value, person[0]), person[1], now,
+                            name_sealed=ctx.vault.seal(name, person[0]) if name else None,
+                            name_masked=mask_name(name) if name else None)
 
 
 def _applicant(a: c.Applicant | None, cfg: HallConfig, now: datetime, ctx: HandlerContext,
@@ -921,8 +925,9 @@ def reveal_applicant(cmd: c.RevealApplicant, uow: UnitOfWork, ctx: HandlerContex
                              action="reveal_applicant", subject=f"ticket:{t.id}", detail=reason[:200]))
     uow.commit()
     log.info("ID number of ticket %s revealed to %s (audited)", t.number, cmd.actor.name)
+    name = ctx.vault.open(stored.name_sealed, stored.key) if stored.name_sealed else None
     return {"ticket": t.id, "number": t.number, "id_type": stored.id_type, "id_number": value,
-            "masked": stored.masked}
+            "masked": stored.masked, "name": name, "name_masked": stored.name_masked}
 
 
 HANDLERS: dict[type[c.Command], Callable[[Any, UnitOfWork, HandlerContext], Any]] = {

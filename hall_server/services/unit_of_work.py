@@ -192,8 +192,9 @@ class AppointmentRepository(Protocol):
 class ApplicantRepository(Protocol):
     """People as stored: keyed hash, sealed number, masked form."""
 
-    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime) -> None:
-        """Store a person the first time they are seen (later calls only note the visit)."""
+    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime,
+                 name_sealed: str | None = None, name_masked: str | None = None) -> None:
+        """Store a person the first time they are seen (later calls note the visit and a newly read name)."""
         ...
 
     def get(self, key: str) -> StoredApplicant | None:

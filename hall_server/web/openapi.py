@@ -735,6 +735,8 @@ def _audit_paths() -> dict[str, Schema]:
                 "ticket": string(format="uuid"), "number": string("Ticket number."),
                 "id_type": enum(ID_TYPES), "id_number": string("The full number."),
                 "masked": string("The masked form shown everywhere else."),
+                "name": nullable(string("The name, when one was read or given.")),
+                "name_masked": nullable(string("The masked name, e.g. 张*.")),
             }))},
             description="Reveal an applicant's full ID number. The reveal (who, when, why) is written to the "
                         "audit log before the number is returned; 404 when the ticket has no ID recorded.")},

@@ -514,10 +514,11 @@ def test_the_visitor_rates_from_the_status_page_and_a_manager_closes_the_case(ap
 def test_a_manager_reveals_an_id_number_and_the_reveal_is_audited(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     open_window(api, window_serving(api, "A"))
     number = id_number()
-    t = issue(api, category="A", applicant={"id_type": "resident_id", "id_number": number})
+    t = issue(api, category="A", applicant={"id_type": "resident_id", "id_number": number, "name": "欧阳明月"})
     with api.container.db.read.connect() as conn:
         stored = conn.execute(select(tb.applicants)).one()
-    assert number not in json.dumps([str(v) for v in stored])  # only sealed, hashed and masked
+    flat = json.dumps([str(v) for v in stored], ensure_ascii=False)
+    assert number not in flat and "欧阳明月" not in flat and "欧***" in flat  # sealed, hashed and masked
     problem(api.call("POST", f"/tickets/{t['id']}/applicant/reveal", "staff1", json={"reason": "核对"}),
             403, "forbidden")
     problem(api.call("POST", f"/tickets/{t['id']}/applicant/reveal", "manager", json={"reason": " "}),
@@ -526,6 +527,7 @@ def test_a_manager_reveals_an_id_number_and_the_reveal_is_audited(api: Api, capl
     with caplog.at_level("INFO"):
         r = api.call("POST", f"/tickets/{t['id']}/applicant/reveal", "manager", json={"reason": "申请人要求更正信息"})
     assert r.status_code == 200 and r.get_json()["id_number"] == number
+    assert (r.get_json()["name"], r.get_json()["name_masked"]) == ("欧阳明月", "欧***")
     assert r.headers["Cache-Control"] == "no-store"
     assert number not in caplog.text
     log = api.call("GET", f"/halls/{HALL}/audit", "manager").get_json()

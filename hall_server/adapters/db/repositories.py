@@ -707,21 +707,30 @@ class SqlApplicantRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime) -> None:
-        """Insert a person seen for the first time; otherwise note the visit."""
-        if self._conn.execute(_SEEN_APPLICANT, {"b_key": key, "b_now": now}).rowcount == 1:
+    def remember(self, key: str, id_type: str, sealed: str, masked: str, now: datetime,
+                 name_sealed: str | None = None, name_masked: str | None = None) -> None:
+        """Insert a person seen for the first time; otherwise note the visit (and a newly read name)."""
+        values: dict[str, Any] = {"b_key": key, "b_now": now}
+        stmt = _SEEN_APPLICANT
+        if name_sealed is not None:
+            stmt = _SEEN_APPLICANT.values(name_sealed=bindparam("b_name_sealed"), name_masked=bindparam("b_name_masked"))
+            values.update(b_name_sealed=name_sealed, b_name_masked=name_masked)
+        if self._conn.execute(stmt, values).rowcount == 1:
             return
         try:
             with self._conn.begin_nested():
                 self._conn.execute(_INSERT_APPLICANT, {"key": key, "id_type": id_type, "sealed": sealed,
-                                                       "masked": masked, "first_seen_at": now, "last_seen_at": now})
+                                                       "masked": masked, "name_sealed": name_sealed,
+                                                       "name_masked": name_masked, "first_seen_at": now,
+                                                       "last_seen_at": now})
         except IntegrityError:
             pass  # a concurrent request stored the same person first
 
     def get(self, key: str) -> StoredApplicant | None:
         """A stored person by keyed hash."""
         row = self._conn.execute(_GET_APPLICANT, {"b_key": key}).first()
-        return StoredApplicant(row.key, row.id_type, row.sealed, row.masked) if row else None
+        return StoredApplicant(row.key, row.id_type, row.sealed, row.masked, row.name_sealed,
+                               row.name_masked) if row else None
 
 
 class SqlAuditRepository:

@@ -189,6 +189,8 @@ applicants = Table(
     Column("id_type", String(16), nullable=False),
     Column("sealed", Text, nullable=False),  # AES-GCM, opened only for an audited reveal
     Column("masked", String(32), nullable=False),
+    Column("name_sealed", Text),  # 0011: the name as read from the card, sealed, and masked (张*)
+    Column("name_masked", String(32)),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
 )
