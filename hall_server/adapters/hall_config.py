@@ -719,7 +719,8 @@ class _Parser:
         if value is None:
             return Rules()
         data = self.mapping(
-            value, path, "hall rules", optional=(*_RULE_BOUNDS, "priority_ratio", "requeue_to", "priority_grants")
+            value, path, "hall rules", optional=(*_RULE_BOUNDS, "priority_ratio", "requeue_to", "priority_grants",
+                                               "one_open_ticket_per_category")
         )
         found: dict[str, Any] = {}
         for key, (low, high) in _RULE_BOUNDS.items():
@@ -738,6 +739,9 @@ class _Parser:
             )
         if "priority_grants" in data:
             found["priority_grants"] = self.grants(data["priority_grants"], (*path, "priority_grants"))
+        if "one_open_ticket_per_category" in data:
+            found["one_open_ticket_per_category"] = self.boolean(
+                data["one_open_ticket_per_category"], (*path, "one_open_ticket_per_category"))
         return Rules(**found)
 
     def grants(self, value: object, path: KeyPath) -> dict[str, tuple[str, ...]]:
@@ -968,6 +972,7 @@ def dump_hall_config(cfg: HallConfig) -> dict[str, Any]:
             "rectification_days": rules.rectification_days,
             **{key: getattr(rules, key) for key in _APPOINTMENT_RULES},
             "priority_grants": {group: list(roles) for group, roles in rules.priority_grants.items()},
+            "one_open_ticket_per_category": rules.one_open_ticket_per_category,
         },
         "items": [_dump_item(item) for item in cfg.items],
         "bundles": [{"code": b.code, "name": b.name, "category": b.category, "items": list(b.items),

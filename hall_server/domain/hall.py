@@ -172,6 +172,7 @@ class Rules:
 
     recalls_before_no_show: int = 2
     tickets_per_person_per_day: int = 5
+    one_open_ticket_per_category: bool = True  # anti-scalping (号贩子): no second ticket while one is open
     priority_ratio: tuple[int, int] = (2, 1)
     requeue_to: RequeuePosition = RequeuePosition.TAIL
     escalate_after_s: int | None = None

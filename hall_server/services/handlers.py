@@ -294,7 +294,8 @@ def _new_ticket(uow: UnitOfWork, ctx: HandlerContext, cfg: HallConfig, now: date
     day = business_date(now, cfg.tz)
     if applicant is not None:
         # Anti-scalping (号贩子): one open ticket per person and category, and a daily limit.
-        held = uow.tickets.open_ticket_of(cfg.code, applicant[0], category.code, day)
+        held = (uow.tickets.open_ticket_of(cfg.code, applicant[0], category.code, day)
+                 if cfg.rules.one_open_ticket_per_category else None)
         if held is not None:
             raise AlreadyWaiting(
                 f"您已持有{category.name}的号票 {held.number}，请等候叫号。You already hold ticket {held.number} "

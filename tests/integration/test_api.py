@@ -621,3 +621,9 @@ def test_a_bundle_is_one_ticket_and_one_matter_for_several_items(api: Api) -> No
     problem(api.call("POST", f"/halls/{HALL}/tickets", "kiosk",
                      json={"bundle": bundle["code"], "item": bundle["items"][0]["code"], "channel": "kiosk"}),
             422, "invalid_request")
+
+
+def test_pinyin_initials_find_items(api: Api) -> None:
+    for q in ("qysl", "QYSL"):
+        hits = api.client.get(f"/api/v1/halls/{HALL}/items", query_string={"q": q}).get_json()
+        assert "企业设立登记" in [i["name"] for i in hits]

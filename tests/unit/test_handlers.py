@@ -1374,3 +1374,13 @@ def test_a_second_visit_for_a_matter_is_its_second_trip_until_it_is_settled(
     assert fresh["matter"]["id"] != first["matter"]["id"] and fresh["matter"]["trip"] == 1
     anonymous = bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="A"))
     assert anonymous["matter"] is None
+
+
+def test_the_one_open_ticket_rule_can_be_turned_off(clock: FakeClock) -> None:
+    store = FakeStore.with_hall(make_hall_config(rules=Rules(one_open_ticket_per_category=False)))
+    bus = make_bus(store, clock)
+    open_windows(bus, 1)
+    who = c.Applicant("resident_id", id_number())
+    numbers = [bus.handle(c.IssueTicket(KIOSK, HALL, "kiosk", category="A", applicant=who))["number"]
+               for _ in range(2)]
+    assert numbers == ["A001", "A002"]
