@@ -16,6 +16,7 @@ from hall_server.adapters.db.schema import load_hall, upgrade
 from hall_server.adapters.db.uow import SqlUnitOfWork
 from hall_server.adapters.db.views import HallViews
 from hall_server.adapters.hall_config import default_config_path, load_hall_config
+from hall_server.adapters.live import SocketIOPublisher
 from hall_server.adapters.vault import AesGcmVault
 from hall_server.domain.actors import SYSTEM
 from hall_server.domain.commands import ApplyDefaultEvaluations, CloseAppointmentDay, CloseDay
@@ -65,6 +66,10 @@ class Container:
         self.read_cache.forget_hall(cfg.code)
         return {"hall": cfg.code, "name": cfg.name, "path": str(path), "categories": len(cfg.categories),
                 "windows": len(cfg.windows), "items": len(cfg.items), **counts}
+
+    def attach_socketio(self, socketio: Any) -> None:
+        """Send committed events to Socket.IO clients of the /hall namespace from now on."""
+        self.live.target = SocketIOPublisher(socketio)
 
     def close_days(self) -> int:
         """Cancel every hall's tickets left over from earlier business days; return how many."""

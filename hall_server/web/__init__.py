@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify
 
 from hall_server.settings import Settings
 from hall_server.web.api import api
+from hall_server.web.live import create_socketio
 from hall_server.web.openapi import openapi_document
 from hall_server.web.problems import install_error_handlers
 
@@ -30,6 +31,9 @@ def create_app(settings: Settings | None = None, *, container: Any = None) -> Fl
     app.extensions["onedoor"] = container
     install_error_handlers(app)
     app.register_blueprint(api)
+    # The live stream on the same port; committed events reach it through the container.
+    socketio = create_socketio(app, container.settings.message_queue)
+    container.attach_socketio(socketio)
 
     @app.get("/api/v1/openapi.json")
     def openapi() -> Response:

@@ -55,9 +55,13 @@ class HallViews:
         self._now = now
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[_Reader]:
-        with self._db.read.connect() as conn, conn.begin():
-            yield _Reader(conn, self._cache, self._reads)
+    def _read(self, *, repeatable: bool = False) -> Iterator[_Reader]:
+        with self._db.read.connect() as conn:
+            if repeatable and not self._db.is_sqlite:
+                # One snapshot for several statements (SQLite's read transaction is one already).
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield _Reader(conn, self._cache, self._reads)
 
     def _config(self, r: _Reader, hall: str) -> HallConfig:
         cfg = r.halls.config(hall)
@@ -118,35 +122,51 @@ class HallViews:
     def windows(self, hall: str) -> list[dict[str, Any]]:
         """Every window with status, staff and current ticket."""
         with self._read() as r:
-            cfg = self._config(r, hall)
-            out = []
-            for w in r.windows.in_hall(hall):
-                current = r.tickets.get(w.current_ticket) if w.current_ticket else None
-                out.append(window_public(w, cfg.tz, current))
-            return out
+            return self._windows(r, hall)
+
+    def _windows(self, r: _Reader, hall: str) -> list[dict[str, Any]]:
+        cfg = self._config(r, hall)
+        out = []
+        for w in r.windows.in_hall(hall):
+            current = r.tickets.get(w.current_ticket) if w.current_ticket else None
+            out.append(window_public(w, cfg.tz, current))
+        return out
+
+    def snapshot(self, hall: str) -> dict[str, Any]:
+        """`{"seq", "queue", "windows"}` read in one transaction, so events after `seq` are exactly
+        what the snapshot does not show yet (API.md "Live events")."""
+        with self._read(repeatable=True) as r:
+            self._config(r, hall)
+            seq = r.conn.execute(
+                select(tb.hall_sequences.c.last_seq).where(tb.hall_sequences.c.hall == hall)
+            ).scalar_one_or_none()
+            return {"seq": int(seq or 0), "queue": self._queue(r, hall), "windows": self._windows(r, hall)}
 
     def queue(self, hall: str) -> dict[str, Any]:
         """Waiting counts and longest waits per category, and the latest calls."""
+        with self._read() as r:
+            return self._queue(r, hall)
+
+    def _queue(self, r: _Reader, hall: str) -> dict[str, Any]:
         now = self._now()
         t = tb.tickets.c
-        with self._read() as r:
-            cfg = self._config(r, hall)
-            # Today's hall only: tickets left from an earlier day are never called.
-            since = day_start(business_date(now, cfg.tz), cfg.tz)
-            stats = {
-                row.category: (row.n, row.oldest)
-                for row in r.conn.execute(
-                    select(t.category, func.count().label("n"), func.min(t.issued_at).label("oldest"))
-                    .where(t.hall == hall, t.status == TicketStatus.WAITING.value, t.order_at >= since)
-                    .group_by(t.category)
-                ).all()
-            }
-            calls = r.conn.execute(
-                select(t.number, t.window, t.called_at, t.category)
-                .where(t.hall == hall, t.called_at >= since, t.window.is_not(None))
-                .order_by(t.called_at.desc())
-                .limit(RECENT_CALLS)
+        cfg = self._config(r, hall)
+        # Today's hall only: tickets left from an earlier day are never called.
+        since = day_start(business_date(now, cfg.tz), cfg.tz)
+        stats = {
+            row.category: (row.n, row.oldest)
+            for row in r.conn.execute(
+                select(t.category, func.count().label("n"), func.min(t.issued_at).label("oldest"))
+                .where(t.hall == hall, t.status == TicketStatus.WAITING.value, t.order_at >= since)
+                .group_by(t.category)
             ).all()
+        }
+        calls = r.conn.execute(
+            select(t.number, t.window, t.called_at, t.category)
+            .where(t.hall == hall, t.called_at >= since, t.window.is_not(None))
+            .order_by(t.called_at.desc())
+            .limit(RECENT_CALLS)
+        ).all()
         categories = []
         for c in cfg.categories:
             n, oldest = stats.get(c.code, (0, None))  # min() keeps the column's type: aware UTC
