@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from hall_server.domain import commands as c
 from hall_server.domain import events as ev
@@ -181,14 +181,25 @@ def resource(uow: Repositories, ctx: HandlerContext, cfg: HallConfig, t: Ticket,
     return ticket_resource(t, cfg.tz, position=position, estimated_wait_s=wait, status_url=status_url(ctx, t))
 
 
+class _Versioned(Protocol):
+    version: int
+
+
+_NOUNS = {"ticket": "号票", "window": "窗口状态", "matter": "办件信息", "evaluation": "该评价", "appointment": "该预约"}
+
+
+def _save(repo: Any, obj: _Versioned, before_version: int, noun: str) -> None:
+    """Write a changed object if nobody changed it since `before_version` (optimistic locking)."""
+    if obj.version != before_version and not repo.update(obj, before_version):
+        raise ConcurrentUpdate(f"{_NOUNS[noun]}刚被他人修改，请刷新后重试。The {noun} changed meanwhile: reload and retry.")
+
+
 def _save_ticket(uow: UnitOfWork, t: Ticket, before_version: int) -> None:
-    if not uow.tickets.update(t, before_version):
-        raise ConcurrentUpdate("号票刚被他人修改，请刷新后重试。The ticket changed meanwhile: reload and retry.")
+    _save(uow.tickets, t, before_version, "ticket")
 
 
 def _save_window(uow: UnitOfWork, w: Window, before_version: int) -> None:
-    if not uow.windows.update(w, before_version):
-        raise ConcurrentUpdate("窗口状态刚被他人修改，请刷新后重试。The window changed meanwhile: reload and retry.")
+    _save(uow.windows, w, before_version, "window")
 
 
 def _release_window(uow: UnitOfWork, t: Ticket, window: int | None) -> None:
@@ -385,8 +396,7 @@ def _visit_matter(uow: UnitOfWork, cfg: HallConfig, applicant: tuple[str, str] |
         return matter
     before = matter.version
     matter.visit(day)
-    if matter.version != before and not uow.matters.update(matter, before):
-        raise ConcurrentUpdate("办件信息刚被他人修改，请重试。The matter changed meanwhile: try again.")
+    _save(uow.matters, matter, before, "matter")
     return matter
 
 
@@ -547,8 +557,7 @@ def finish_service(cmd: c.FinishService, uow: UnitOfWork, ctx: HandlerContext) -
         if matter is not None:
             before = matter.version
             matter.settle(outcome is Outcome.NEEDS_MATERIALS, now)
-            if matter.version != before and not uow.matters.update(matter, before):
-                raise ConcurrentUpdate("办件信息刚被他人修改，请重试。The matter changed meanwhile: try again.")
+            _save(uow.matters, matter, before, "matter")
 
     return _simple_move(cmd, uow, ctx, apply, ev.TicketFinished, True, extra)
 
@@ -724,8 +733,7 @@ def close_rectification(cmd: c.CloseRectification, uow: UnitOfWork, ctx: Handler
     now = ctx.now()
     before = e.version
     e.close(cmd.note, cmd.actor.name, now)
-    if not uow.evaluations.update(e, before):
-        raise ConcurrentUpdate("该评价刚被他人修改，请刷新后重试。The evaluation changed meanwhile: reload and retry.")
+    _save(uow.evaluations, e, before, "evaluation")
     body = evaluation_public(e, cfg.tz)
     uow.record(ev.RectificationClosed(e.hall, now, {"evaluation": body}))
     uow.commit()
@@ -828,8 +836,7 @@ def cancel_appointment(cmd: c.CancelAppointment, uow: UnitOfWork, ctx: HandlerCo
     now = ctx.now()
     before = a.version
     a.cancel()
-    if not uow.appointments.update(a, before):
-        raise ConcurrentUpdate("该预约刚被他人修改，请刷新后重试。The appointment changed meanwhile: reload and retry.")
+    _save(uow.appointments, a, before, "appointment")
     uow.appointments.free_place(a.hall, a.category, a.slot_start)
     body = appointment_public(a, cfg.tz)
     uow.record(ev.AppointmentCancelled(a.hall, now, {"appointment": _appointment_event(body)}))
@@ -873,8 +880,7 @@ def check_in(cmd: c.CheckIn, uow: UnitOfWork, ctx: HandlerContext) -> dict[str, 
     body = _new_ticket(uow, ctx, cfg, now, category=category, item=a.item, channel=Channel(a.channel),
                        applicant=(a.applicant_key, a.applicant_masked), appointment=True)
     a.ticket_id = body["id"]
-    if not uow.appointments.update(a, before):
-        raise ConcurrentUpdate("该预约刚被他人修改，请刷新后重试。The appointment changed meanwhile: reload and retry.")
+    _save(uow.appointments, a, before, "appointment")
     uow.record(ev.AppointmentCheckedIn(a.hall, now, {"appointment": _appointment_event(
         appointment_public(a, cfg.tz)), "ticket": ticket_public_of(body)}))
     uow.commit()
