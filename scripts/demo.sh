@@ -3,4 +3,5 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_python all
+setup_assets
 exec .venv/bin/onedoor demo "$@"

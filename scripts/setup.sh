@@ -51,4 +51,17 @@ setup_python() {
   fi
 }
 
+setup_assets() {
+  # Front-end libraries come from npm through the lock file and are served by the hall
+  # server itself (halls run on closed networks: no CDN at run time).
+  local vendor="hall_server/web/static/vendor"
+  local stamp="$vendor/.built"
+  if [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ]; then return 0; fi
+  command -v npm >/dev/null || need_apt nodejs npm
+  npm ci --no-audit --no-fund --loglevel=error
+  mkdir -p "$vendor"
+  cp node_modules/socket.io-client/dist/socket.io.min.js "$vendor/"
+  touch "$stamp"
+}
+
 if [ "${#APT_PACKAGES[@]}" -gt 0 ]; then need_apt "${APT_PACKAGES[@]}"; fi

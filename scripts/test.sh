@@ -4,6 +4,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 setup_python all,test
+setup_assets
+# The pages are tested in Debian's chromium through Playwright (no browser download).
+need_apt chromium fonts-wqy-microhei
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== types (mypy)"

@@ -11,6 +11,7 @@ from hall_server.settings import Settings
 from hall_server.web.api import api
 from hall_server.web.live import create_socketio
 from hall_server.web.openapi import openapi_document
+from hall_server.web.pages import pages
 from hall_server.web.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,14 @@ def create_app(settings: Settings | None = None, *, container: Any = None) -> Fl
         from hall_server.bootstrap import bootstrap  # the composition root, in the factory only
 
         container = bootstrap(settings or Settings.from_env())
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["onedoor"] = container
     install_error_handlers(app)
     app.register_blueprint(api)
+    app.register_blueprint(pages)
     # The live stream on the same port; committed events reach it through the container.
     socketio = create_socketio(app, container.settings.message_queue)
     container.attach_socketio(socketio)
