@@ -46,7 +46,7 @@ OPENAPI_PATH = "/api/v1/openapi.json"
 ADMIN_PASSWORD = "admin-pass-123"
 METHODS = {"get", "put", "post", "delete", "patch"}
 # Flask's own asset route is not part of the API.
-NOT_API = {"static", "pages.board"}  # the static files and the HTML pages are not part of the API
+NOT_API = {"static", "pages.board", "pages.ticket"}  # the static files and the HTML pages are not part of the API
 # Failed logins are recorded on purpose (that is how login throttling counts them), so a
 # 401 from POST /auth/login legitimately adds a row here; every other table must not change.
 WRITTEN_ON_REJECTION = {"login_failures"}

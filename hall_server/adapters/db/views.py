@@ -194,6 +194,16 @@ class HallViews:
                 raise NotFound("没有找到该号票。No such ticket.")
             return t.hall, self._present(r, t)
 
+    def ticket_by_token_hall(self, token: str) -> tuple[str, str]:
+        """(hall, ticket id) of a status-page token (NotFound for an unknown one)."""
+        if len(token) > 64:
+            raise NotFound("没有找到该号票。No such ticket.")
+        with self._read() as r:
+            t = r.tickets.by_token(token)
+            if t is None:
+                raise NotFound("没有找到该号票。No such ticket.")
+            return t.hall, t.id
+
     def ticket_by_token(self, token: str) -> dict[str, Any]:
         """A ticket by its status-page token (the visitor's own page)."""
         with self._read() as r:
