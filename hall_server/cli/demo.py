@@ -103,6 +103,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
         print(f"""
 OneDoor demo: {hall} is open ({len(windows)} windows), data in {data_dir}
 
+  Board         {base}/board/{hall}?token={creds['devices']['board']}
   API           {base}/api/v1/halls
   OpenAPI       {base}/api/v1/openapi.json
   Queue         {base}/api/v1/halls/{hall}/queue
