@@ -8,9 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.conftest import ROOT
@@ -74,3 +76,42 @@ def start_server(env: dict[str, str], log: Path) -> ServerProcess:
             proc.kill()
             raise AssertionError(f"server did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.1)
+
+
+@dataclass
+class Hall:
+    """A running example hall with a manager (`boss`), a kiosk and a board."""
+
+    server: ServerProcess
+    kiosk: str
+    board: str
+    boss: dict[str, str]
+
+    def as_boss(self, method: str, path: str, body: object = None) -> requests.Response:
+        """An API call as the hall's manager."""
+        return requests.request(method, self.server.url(path), headers=self.boss, json=body, timeout=10)
+
+    def issue(self, category: str = "A") -> dict[str, object]:
+        """A walk-in ticket from the kiosk."""
+        r = requests.post(self.server.url("/halls/fumin/tickets"), headers={"Authorization": f"Bearer {self.kiosk}"},
+                          json={"category": category, "channel": "kiosk"}, timeout=10)
+        r.raise_for_status()
+        return dict(r.json())
+
+
+@pytest.fixture
+def hall(tmp_path: Path) -> Iterator[Hall]:
+    """`onedoor init`, a manager, a kiosk and a board token, and `onedoor serve` running."""
+    env = hall_env(tmp_path)
+    assert onedoor(env, "init").returncode == 0
+    kiosk = onedoor(env, "device", "add", "--hall", "fumin", "--kind", "kiosk").stdout.strip()
+    board = onedoor(env, "device", "add", "--hall", "fumin", "--kind", "board").stdout.strip()
+    assert onedoor(env, "user", "add", "boss", "--role", "manager", "--hall", "fumin",
+                   stdin="manager-pass-1\n").returncode == 0
+    server = start_server(env, tmp_path / "serve.log")
+    try:
+        token = requests.post(server.url("/auth/login"), json={"username": "boss", "password": "manager-pass-1"},
+                              timeout=10).json()["token"]
+        yield Hall(server, kiosk, board, {"Authorization": f"Bearer {token}"})
+    finally:
+        assert server.stop() == 0
