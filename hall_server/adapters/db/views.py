@@ -136,11 +136,7 @@ class HallViews:
         """`{"seq", "queue", "windows"}` read in one transaction, so events after `seq` are exactly
         what the snapshot does not show yet (API.md "Live events")."""
         with self._read(repeatable=True) as r:
-            self._config(r, hall)
-            seq = r.conn.execute(
-                select(tb.hall_sequences.c.last_seq).where(tb.hall_sequences.c.hall == hall)
-            ).scalar_one_or_none()
-            return {"seq": int(seq or 0), "queue": self._queue(r, hall), "windows": self._windows(r, hall)}
+            return {"seq": self._last_seq(r, hall), "queue": self._queue(r, hall), "windows": self._windows(r, hall)}
 
     def queue(self, hall: str) -> dict[str, Any]:
         """Waiting counts and longest waits per category, and the latest calls."""
@@ -194,23 +190,24 @@ class HallViews:
                 raise NotFound("没有找到该号票。No such ticket.")
             return t.hall, self._present(r, t)
 
+    @staticmethod
+    def _by_token(r: _Reader, token: str) -> Ticket:
+        # Tokens are 22 characters; anything much longer is not worth a query.
+        t = r.tickets.by_token(token) if len(token) <= 64 else None
+        if t is None:
+            raise NotFound("没有找到该号票。No such ticket.")
+        return t
+
     def ticket_by_token_hall(self, token: str) -> tuple[str, str]:
         """(hall, ticket id) of a status-page token (NotFound for an unknown one)."""
-        if len(token) > 64:
-            raise NotFound("没有找到该号票。No such ticket.")
         with self._read() as r:
-            t = r.tickets.by_token(token)
-            if t is None:
-                raise NotFound("没有找到该号票。No such ticket.")
+            t = self._by_token(r, token)
             return t.hall, t.id
 
     def ticket_by_token(self, token: str) -> dict[str, Any]:
         """A ticket by its status-page token (the visitor's own page)."""
         with self._read() as r:
-            t = r.tickets.by_token(token)
-            if t is None:
-                raise NotFound("没有找到该号票。No such ticket.")
-            return self._present(r, t)
+            return self._present(r, self._by_token(r, token))
 
     # ---------------------------------------------------------------- appointments
 
@@ -288,8 +285,11 @@ class HallViews:
     def last_seq(self, hall: str) -> int:
         """The hall's latest event seq (0 before the first event)."""
         with self._read() as r:
-            self._config(r, hall)
-            v = r.conn.execute(
-                select(tb.hall_sequences.c.last_seq).where(tb.hall_sequences.c.hall == hall)
-            ).scalar_one_or_none()
+            return self._last_seq(r, hall)
+
+    def _last_seq(self, r: _Reader, hall: str) -> int:
+        self._config(r, hall)
+        v = r.conn.execute(
+            select(tb.hall_sequences.c.last_seq).where(tb.hall_sequences.c.hall == hall)
+        ).scalar_one_or_none()
         return int(v or 0)
